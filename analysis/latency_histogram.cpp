@@ -1,0 +1,139 @@
+#include "analysis/latency_histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace apq {
+
+namespace {
+
+std::string to_text(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+
+// Buckets are laid out for a bound slightly tighter than the one promised, so that the rounding of log() and
+// exp() (about 1e-14 relative here) can never push a reported quantile past relative_error.
+constexpr double kErrorMargin = 1.0 - 1e-6;
+constexpr double kMaxBuckets = 1 << 24;
+
+} // namespace
+
+LatencyHistogram::LatencyHistogram(double lowest, double highest, double relative_error)
+    : lowest_(lowest), highest_(highest), relative_error_(relative_error),
+      min_(std::numeric_limits<double>::infinity()), max_(-std::numeric_limits<double>::infinity()) {
+  if (!(lowest > 0.0 && std::isfinite(lowest) && highest > lowest && std::isfinite(highest)))
+    throw std::invalid_argument("LatencyHistogram: need 0 < lowest < highest < inf, got lowest=" + to_text(lowest) +
+                                " highest=" + to_text(highest));
+  if (!(relative_error > 0.0 && relative_error < 1.0))
+    throw std::invalid_argument("LatencyHistogram: relative_error must be in (0, 1), got " + to_text(relative_error));
+
+  const double e = relative_error * kErrorMargin;
+  log_gamma_ = std::log1p(2.0 * e / (1.0 - e)); // log((1+e)/(1-e)) without cancellation for small e
+  inv_log_gamma_ = 1.0 / log_gamma_;
+  rep_factor_ = 1.0 - e; // 2/(gamma+1) with gamma = (1+e)/(1-e)
+
+  const double regular =
+      std::ceil(std::log(highest) * inv_log_gamma_) - std::ceil(std::log(lowest) * inv_log_gamma_) + 1;
+  if (regular + 2 > kMaxBuckets)
+    throw std::invalid_argument("LatencyHistogram: geometry needs " + to_text(regular + 2) +
+                                " buckets (limit 2^24); widen relative_error or narrow [lowest, highest]");
+  first_index_ = static_cast<int>(std::ceil(std::log(lowest) * inv_log_gamma_));
+  counts_.assign(static_cast<std::size_t>(regular) + 2, 0);
+}
+
+std::size_t LatencyHistogram::bucket_of(double seconds) const {
+  if (seconds < lowest_) return 0;
+  const std::size_t overflow = counts_.size() - 1;
+  if (seconds > highest_) return overflow;
+  const long index = static_cast<long>(std::ceil(std::log(seconds) * inv_log_gamma_)) - first_index_ + 1;
+  // Rounding at the two ends of the range may land one bucket outside; the error stays within the margin.
+  return static_cast<std::size_t>(std::clamp<long>(index, 1, static_cast<long>(overflow) - 1));
+}
+
+double LatencyHistogram::representative(std::size_t bucket) const {
+  if (bucket == 0) return underflow_max_;
+  if (bucket == counts_.size() - 1) return max_;
+  const double upper = std::exp(static_cast<double>(static_cast<long>(bucket) - 1 + first_index_) * log_gamma_);
+  return rep_factor_ * upper;
+}
+
+void LatencyHistogram::add_to_sum(double value) {
+  // Neumaier's variant of Kahan summation: also correct when the new term is larger than the sum.
+  const double total = sum_ + value;
+  if (std::abs(sum_) >= std::abs(value))
+    sum_compensation_ += (sum_ - total) + value;
+  else
+    sum_compensation_ += (value - total) + sum_;
+  sum_ = total;
+}
+
+void LatencyHistogram::record(double seconds) {
+  if (!(seconds >= 0.0 && seconds < std::numeric_limits<double>::infinity()))
+    throw std::invalid_argument("LatencyHistogram::record(): latency must be finite and >= 0, got " + to_text(seconds));
+  const std::size_t bucket = bucket_of(seconds);
+  ++counts_[bucket];
+  if (bucket == 0) underflow_max_ = std::max(underflow_max_, seconds);
+  ++count_;
+  add_to_sum(seconds);
+  min_ = std::min(min_, seconds);
+  max_ = std::max(max_, seconds);
+}
+
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  if (other.lowest_ != lowest_ || other.highest_ != highest_ || other.relative_error_ != relative_error_)
+    throw std::invalid_argument("LatencyHistogram::merge(): geometries differ (lowest " + to_text(lowest_) + " vs " +
+                                to_text(other.lowest_) + ", highest " + to_text(highest_) + " vs " +
+                                to_text(other.highest_) + ", relative_error " + to_text(relative_error_) + " vs " +
+                                to_text(other.relative_error_) + ")");
+  for (std::size_t i = 0; i < counts_.size(); ++i)
+    counts_[i] += other.counts_[i];
+  if (other.counts_[0] > 0) underflow_max_ = std::max(underflow_max_, other.underflow_max_);
+  count_ += other.count_;
+  add_to_sum(other.sum_);
+  add_to_sum(other.sum_compensation_);
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+double LatencyHistogram::mean() const {
+  return count_ == 0 ? 0.0 : (sum_ + sum_compensation_) / static_cast<double>(count_);
+}
+
+double LatencyHistogram::quantile(double q) const {
+  if (!(q >= 0.0 && q <= 1.0))
+    throw std::domain_error("LatencyHistogram::quantile(): q must be in [0, 1], got " + to_text(q));
+  if (count_ == 0) return 0.0;
+  if (q == 0.0) return min_;
+  if (q == 1.0) return max_;
+
+  const double exact_rank = q * static_cast<double>(count_);
+  const double nearest = std::round(exact_rank);
+  const double rank_real = std::abs(exact_rank - nearest) <= 1e-9 * exact_rank ? nearest : std::ceil(exact_rank);
+  const uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(rank_real), 1, count_);
+
+  uint64_t cumulative = 0;
+  for (std::size_t bucket = 0; bucket < counts_.size(); ++bucket) {
+    cumulative += counts_[bucket];
+    if (cumulative >= rank) return std::clamp(representative(bucket), min_, max_);
+  }
+  return max_; // unreachable: the buckets hold count_ samples
+}
+
+void LatencyHistogram::clear() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  count_ = 0;
+  sum_ = 0.0;
+  sum_compensation_ = 0.0;
+  min_ = std::numeric_limits<double>::infinity();
+  max_ = -std::numeric_limits<double>::infinity();
+  underflow_max_ = 0.0;
+}
+
+} // namespace apq

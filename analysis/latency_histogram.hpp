@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace apq {
+
+/** @brief Latency histogram with log-spaced buckets: bounded relative error, memory fixed at construction.
+ *
+ * Bucket i covers (gamma^(i-1), gamma^i] with gamma = (1+e)/(1-e) and is represented by 2*gamma^i/(gamma+1);
+ * every value of the bucket is then within relative error e of the representative (the geometry of DDSketch,
+ * Masson, Rim and Lee, "DDSketch: a fast and fully-mergeable quantile sketch with relative-error guarantees",
+ * VLDB 2019). Buckets span [lowest, highest]; all counters are allocated by the constructor and record() never
+ * allocates, so memory does not depend on the number of samples.
+ *
+ * Out-of-range values:
+ *  - values in [0, lowest) (0 latency included) go to an underflow bucket represented by the largest value it
+ *    received: a histogram of zeros reports exactly 0, otherwise the absolute error there is below `lowest`;
+ *  - values above `highest` go to an overflow bucket represented by max().
+ * count(), mean(), min() and max() are exact whatever the range.
+ */
+class LatencyHistogram {
+public:
+  /** @param lowest smallest value with the relative-error guarantee (seconds, > 0)
+   *  @param highest largest value with the relative-error guarantee (seconds, > lowest)
+   *  @param relative_error guaranteed bound on |reported - true| / true for quantiles, in (0, 1)
+   *  @throw std::invalid_argument if the geometry is invalid or needs more than 2^24 buckets */
+  explicit LatencyHistogram(double lowest = 1e-9, double highest = 1e6, double relative_error = 0.01);
+
+  /** @brief Adds one sample; cheap enough to call per request (one log, no allocation).
+   *  @throw std::invalid_argument if the value is negative, NaN or infinite */
+  void record(double seconds);
+
+  /** @brief Adds every sample of `other` to this histogram.
+   *  @throw std::invalid_argument if `other` was built with a different lowest, highest or relative_error */
+  void merge(const LatencyHistogram& other);
+
+  uint64_t count() const { return count_; }
+  /** Exact mean from a compensated running sum; 0 when empty. */
+  double mean() const;
+  /** Exact smallest sample; 0 when empty. */
+  double min() const { return count_ == 0 ? 0.0 : min_; }
+  /** Exact largest sample; 0 when empty. */
+  double max() const { return count_ == 0 ? 0.0 : max_; }
+
+  /** @brief Nearest-rank quantile: the representative of the first bucket whose cumulative count reaches
+   *  ceil(q*n), clamped to [min(), max()].
+   *
+   * q = 0 gives min() and q = 1 gives max() exactly; an empty histogram gives 0. q*n is snapped to the nearest
+   * integer when it is within 1e-9 relative of it, so that decimal quantiles such as 0.99 of 100000 samples give
+   * rank 99000 rather than 99001 through binary rounding.
+   * @throw std::domain_error if q is outside [0, 1] */
+  double quantile(double q) const;
+
+  double relative_error() const { return relative_error_; }
+  double lowest() const { return lowest_; }
+  double highest() const { return highest_; }
+  /** Number of buckets, underflow and overflow included; fixed at construction. */
+  std::size_t bucket_count() const { return counts_.size(); }
+  /** Bytes used by this object and its buckets; fixed at construction. */
+  std::size_t memory_bytes() const { return sizeof(*this) + counts_.capacity() * sizeof(uint64_t); }
+
+  /** @brief Forgets every sample; keeps the geometry and the memory. */
+  void clear();
+
+private:
+  std::size_t bucket_of(double seconds) const;
+  double representative(std::size_t bucket) const;
+  void add_to_sum(double value);
+
+  double lowest_;
+  double highest_;
+  double relative_error_;
+  double log_gamma_;             // log of the bucket ratio
+  double inv_log_gamma_;         // 1 / log_gamma_, so that record() multiplies instead of divides
+  double rep_factor_;            // 2 / (gamma + 1): representative = rep_factor_ * upper bound of the bucket
+  int first_index_;              // log-index ceil(log_gamma(lowest)) of the first regular bucket
+  std::vector<uint64_t> counts_; // [0] underflow, [1..n] regular, [n+1] overflow
+
+  uint64_t count_ = 0;
+  double sum_ = 0.0;
+  double sum_compensation_ = 0.0; // Neumaier's running correction, keeps mean() exact over 1e7+ samples
+  double min_;
+  double max_;
+  double underflow_max_ = 0.0;
+};
+
+} // namespace apq

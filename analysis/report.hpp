@@ -1,0 +1,27 @@
+#pragma once
+// Results for people and for programs: the JSON document (metric names are a contract, see ARCHITECTURE.md),
+// the human summary, and writing files so that a reader never sees half of one.
+
+#include "analysis/run_result.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace apq {
+
+using Json = nlohmann::ordered_json;
+
+/** {mean, p50, p90, p99, p999, p9999, max, min} in seconds; all 0 when nothing was recorded. */
+Json latency_json(const LatencyHistogram& histogram);
+
+/** The whole result; the same result gives the same bytes. */
+Json to_json(const RunResult& result);
+
+/** A readable summary: per-guest and overall throughput and latency percentiles, card utilization. */
+std::string human_summary(const RunResult& result, double wall_seconds);
+
+/** Writes through a temporary file in the same directory and renames it: the file is whole or absent. */
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+
+} // namespace apq

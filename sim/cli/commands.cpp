@@ -1,0 +1,133 @@
+#include "sim/cli/commands.hpp"
+
+#include "analysis/report.hpp"
+#include "models/arrival.hpp"
+#include "models/card_type.hpp"
+#include "models/config_node.hpp"
+#include "models/distribution.hpp"
+#include "models/operation.hpp"
+#include "sim/simulation.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace apq::cli {
+
+namespace {
+
+std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
+  std::vector<ConfigOverride> out;
+  for (const std::string& item : options.set) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError("--set " + item, "expected PATH=VALUE, e.g. --set run.seed=3");
+    out.push_back(ConfigOverride{item.substr(0, eq), item.substr(eq + 1)});
+  }
+  if (options.seed) out.push_back(ConfigOverride{"run.seed", std::to_string(*options.seed)});
+  return out;
+}
+
+/** Fails before a long run, not after, when the result could not be written. */
+void check_writable_destination(const std::string& file, const std::string& flag) {
+  if (file.empty()) return;
+  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
+    throw ConfigError(flag + " " + file, "directory " + dir.string() + " does not exist");
+}
+
+template <class R>
+void print_registry(const R& registry, const std::string& title) {
+  std::cout << title << " (" << registry.kind() << "):\n";
+  for (const auto& entry : registry.entries()) {
+    std::cout << "  " << entry.name << "  " << entry.description << "\n";
+    for (const ParamDoc& p : entry.params)
+      std::cout << "      " << p.name << " (" << p.kind << ", "
+                << (p.default_value.empty() ? std::string("required") : "default " + p.default_value) << ")  "
+                << p.description << "\n";
+  }
+  std::cout << "\n";
+}
+
+} // namespace
+
+int run_command(const RunCommandOptions& options) {
+  Scenario scenario;
+  try {
+    scenario = load_scenario(options.scenario.file, overrides_of(options.scenario));
+    check_writable_destination(options.json_file, "--json");
+    check_writable_destination(options.trace_file, "--trace");
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  }
+  RunOptions run{options.simgrid_args, {}};
+  // The trace streams to a temporary file, renamed only once the run is complete.
+  std::filesystem::path trace_partial;
+  std::ofstream trace_out;
+  if (!options.trace_file.empty()) {
+    const std::filesystem::path target(options.trace_file);
+    trace_partial = target.parent_path() / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
+    trace_out.open(trace_partial);
+    if (!trace_out) {
+      std::cerr << "--trace " << options.trace_file << ": error: cannot create the file\n";
+      return kExitUsage;
+    }
+    trace_out << "time_s,event,guest,request,adapter,domain\n";
+    run.trace = [&trace_out, &scenario](const TraceEvent& e) {
+      char line[160];
+      std::snprintf(line, sizeof line, "%.9f,%s,%s,%llu,%d,%d\n", e.time, trace_kind_name(e.kind).data(),
+                    scenario.guests[e.guest].name.c_str(), static_cast<unsigned long long>(e.request), e.adapter,
+                    e.domain);
+      trace_out << line;
+    };
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult result = simulate(scenario, run);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (trace_out.is_open()) {
+    trace_out.close();
+    std::filesystem::rename(trace_partial, options.trace_file);
+  }
+  if (!options.json_file.empty()) {
+    try {
+      write_file_atomically(options.json_file, to_json(result).dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << "--json " << options.json_file << ": error: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
+  if (!options.quiet) std::cout << human_summary(result, wall);
+  return kExitOk;
+}
+
+int check_command(const ScenarioOptions& options) {
+  try {
+    const Scenario scenario = load_scenario(options.file, overrides_of(options));
+    std::size_t queues = 0;
+    for (const CardSpec& card : scenario.cards)
+      queues += card.domains.size();
+    std::cout << options.file << ": ok: " << scenario.cards.size() << " cards, " << queues << " AP queues, "
+              << scenario.guests.size() << " guests; config sha256 " << scenario.config_sha256 << "\n";
+    return kExitOk;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  }
+}
+
+int list_command(const std::string& kind) {
+  const bool all = kind == "all";
+  if (all || kind == "cards") print_registry(card_type_registry(), "Card types, [[cards]] type = NAME");
+  if (all || kind == "distributions")
+    print_registry(distribution_registry(), "Service-time distributions, service = { dist = NAME, ... }");
+  if (all || kind == "workloads")
+    print_registry(arrival_registry(), "Workload models, arrival = { process = NAME, ... }");
+  if (all || kind == "operations")
+    std::cout << "Operations, op = NAME or ops = { NAME = weight, ... }:\n  " << operation_names() << "\n";
+  return kExitOk;
+}
+
+} // namespace apq::cli

@@ -1,0 +1,68 @@
+// apqsim: parse the command line, hand over to a subcommand. CLI11 owns argv; SimGrid gets a private one.
+
+#include "sim/build_info.hpp"
+#include "sim/cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+namespace {
+
+void add_scenario_options(CLI::App& command, apq::cli::ScenarioOptions& options) {
+  command.add_option("file", options.file, "Scenario file (TOML); see configs/README.md")->required();
+  command.add_option("--set", options.set,
+                     "Override a config key after includes, e.g. --set run.horizon='\"60s\"' or "
+                     "--set guests.0.arrival.rate='\"5k/s\"' (repeatable; the value is TOML, a bare word is a "
+                     "string)");
+  command.add_option("--seed", options.seed, "Run seed (same as --set run.seed=N)");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"apqsim: discrete-event simulator of IBM Z AP crypto cards shared by KVM guests through vfio_ap.\n"
+               "Simulated cards serve guest request streams; apqsim reports throughput and tail latency.",
+               "apqsim"};
+  app.set_version_flag("--version", std::string("apqsim ") + apq::kApqsimVersion + " (" + apq::kApqsimGitCommit + ")");
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario did not expect; 2 usage or "
+             "config error.\nExamples:\n  apqsim run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
+             "--json out.json --seed 7\n  apqsim check my-scenario.toml\n  apqsim list cards");
+
+  apq::cli::RunCommandOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Simulate one scenario; print a summary, optionally write JSON");
+  add_scenario_options(*run_cmd, run.scenario);
+  run_cmd->add_option("--json", run.json_file, "Write the full result (with its manifest) to this JSON file");
+  run_cmd->add_option("--trace", run.trace_file,
+                      "Write every request event (issue, send, start, done, collect, fail) to this CSV file");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing on success");
+  std::vector<std::string> sg_cfg, sg_log;
+  run_cmd->add_option("--cfg", sg_cfg, "SimGrid configuration item, e.g. contexts/factory:raw (repeatable)");
+  run_cmd->add_option("--log", sg_log, "SimGrid log setting, e.g. root.thres:info (repeatable)");
+
+  apq::cli::ScenarioOptions check;
+  CLI::App* check_cmd = app.add_subcommand("check", "Validate a scenario without running it");
+  add_scenario_options(*check_cmd, check);
+
+  std::string list_kind = "all";
+  CLI::App* list_cmd = app.add_subcommand("list", "List the models you can name in a scenario, with parameters");
+  list_cmd->add_option("kind", list_kind, "What to list")
+      ->check(CLI::IsMember({"all", "cards", "distributions", "workloads", "operations"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e); // prints help, version, or the error naming the flag
+    return code == 0 ? apq::cli::kExitOk : apq::cli::kExitUsage;
+  }
+
+  if (*run_cmd) {
+    for (const std::string& item : sg_cfg)
+      run.simgrid_args.push_back("--cfg=" + item);
+    for (const std::string& item : sg_log)
+      run.simgrid_args.push_back("--log=" + item);
+    return apq::cli::run_command(run);
+  }
+  if (*check_cmd) return apq::cli::check_command(check);
+  return apq::cli::list_command(list_kind);
+}

@@ -1,0 +1,35 @@
+#pragma once
+// The crypto hardware as the data plane sees it: cards with parallel engines, and their AP queues.
+
+#include "models/card_type.hpp"
+#include "sim/data_plane/request.hpp"
+
+#include <deque>
+
+namespace apq {
+
+/** One APQN (adapter, domain). */
+struct ApQueue {
+  int adapter = 0;
+  int domain = 0;
+  uint32_t card = 0;
+  int owner = -1;                 ///< guest whose APCB holds the queue, -1 none
+  int in_card = 0;                ///< sent (NQAP) and not yet collected (DQAP); at most the queue depth
+  std::deque<RequestId> at_card;  ///< sent, waiting for an engine of the card
+  std::deque<RequestId> requestq; ///< guest side (zcrypt's requestq): waiting for a free slot in the queue
+  double load = 0;                ///< the owner's zcrypt load on this queue
+  uint64_t total_requests = 0;    ///< the owner's count, zcrypt's tie-break
+  bool in_ring = false;           ///< listed in the card's round-robin ring
+};
+
+/** A crypto card: `engines` parallel servers shared by all its queues, served round-robin across queues. */
+struct Card {
+  int adapter = 0;
+  const CardType* type = nullptr;
+  int engines_free = 0;
+  std::deque<uint32_t> ring; ///< queues with work waiting for an engine, in round-robin order
+  double busy_seconds = 0;   ///< engine time inside the measurement window
+  uint64_t served = 0;       ///< requests whose service ended inside the window
+};
+
+} // namespace apq

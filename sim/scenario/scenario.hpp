@@ -1,0 +1,92 @@
+#pragma once
+// A scenario as loaded and checked from its TOML file: what the simulation is built from. Immutable once loaded;
+// stateful models (arrival processes) are kept as prototypes and cloned by each run.
+
+#include "models/arrival.hpp"
+#include "models/card_type.hpp"
+#include "models/op_mix.hpp"
+#include "sim/scenario/id_set.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace apq {
+
+struct RunSettings {
+  double horizon = 0;              ///< simulated seconds; the run ends there
+  double warmup = 0;               ///< statistics ignore what completes before it
+  uint64_t seed = 1;               ///< every random stream derives from it and its own name
+  std::vector<std::string> expect; ///< violations the scenario expects (monitors; see the control plane)
+};
+
+struct CardSpec {
+  int adapter = 0;
+  std::shared_ptr<const CardType> type;
+  IdSet domains;     ///< domains configured on this adapter: one AP queue each
+  std::string where; ///< config location, for messages
+};
+
+/** The AP bus masks: a queue whose adapter is in apmask and domain in aqmask is reserved for host drivers. */
+struct HostMasks {
+  IdSet apmask;
+  IdSet aqmask;
+  bool reserves(int adapter, int domain) const { return apmask.contains(adapter) && aqmask.contains(domain); }
+};
+
+/** A vfio_ap mediated device: the matrix of assigned adapters x domains. */
+struct MdevSpec {
+  std::string name;
+  IdSet adapters;
+  IdSet domains;
+  IdSet control_domains;
+  std::string where;
+};
+
+struct CompletionSpec {
+  enum class Mode { interrupt, polling };
+  Mode mode = Mode::interrupt;
+  double delay = 10e-6;          ///< interrupt: NQAP/DQAP and interrupt delivery (cex-calibration.md §4)
+  double poll_interval = 250e-6; ///< polling: the AP bus poll_timeout in an LPAR
+};
+
+struct GuestSpec {
+  std::string name;
+  int mdev = -1;                                 ///< index into Scenario::mdevs
+  std::shared_ptr<const ArrivalProcess> arrival; ///< prototype; each run clones it
+  OperationMix ops{{{Operation::rsa_crt_2k, 1.0}}};
+  CompletionSpec completion;
+  double scan_interval = 30.0;    ///< AP bus rescan (ap_config_time): when the guest notices (un)plugs
+  bool cfg_change_notify = false; ///< kernel 6.15+: the guest rescans as soon as its APCB changes
+  std::string where;
+};
+
+struct Scenario {
+  std::filesystem::path file;
+  std::string resolved_toml; ///< the merged configuration (includes applied), canonical form
+  std::string config_sha256; ///< of resolved_toml
+  RunSettings run;
+  HostMasks host;
+  std::vector<CardSpec> cards;
+  std::vector<MdevSpec> mdevs;
+  std::vector<GuestSpec> guests;
+
+  const CardSpec* find_card(int adapter) const;
+};
+
+/** A key set from outside the file (command line, sweep factor): `path` is dotted, array elements by index
+ * ("guests.0.arrival.rate"); `value` is TOML ("\"5k/s\"", 3, true), and a bare word counts as a string. */
+struct ConfigOverride {
+  std::string path;
+  std::string value;
+};
+
+/** Loads, merges includes, applies overrides, and checks a scenario; throws ConfigError
+ * ("file:line:col: error: ..."). */
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<ConfigOverride>& overrides = {});
+/** Same, from text (tests); `name` plays the file name in messages and anchors relative paths. */
+Scenario load_scenario_text(std::string_view text, const std::filesystem::path& name,
+                            const std::vector<ConfigOverride>& overrides = {});
+
+} // namespace apq

@@ -1,0 +1,24 @@
+#pragma once
+// One simulation run: a fresh SimGrid engine, the world built from a scenario, run to the horizon.
+// SimGrid allows one engine per process: call this once per process (a forked child for sweeps and baselines).
+
+#include "analysis/run_result.hpp"
+#include "sim/data_plane/trace.hpp"
+#include "sim/scenario/scenario.hpp"
+
+#include <string>
+#include <vector>
+
+namespace apq {
+
+struct RunOptions {
+  std::vector<std::string> simgrid_args; ///< "--cfg=..." / "--log=..." items, passed to SimGrid untouched
+  TraceSink trace;                       ///< receives every request event when set
+};
+
+RunResult simulate(const Scenario& scenario, const RunOptions& options = {});
+
+/** The manifest of a result of this scenario: version, commit, SimGrid version, config hash, seed, config. */
+Manifest make_manifest(const Scenario& scenario);
+
+} // namespace apq
