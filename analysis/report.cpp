@@ -29,6 +29,9 @@ RequestCounts overall_counts(const RunResult& result) {
     all.offered += guest.requests.offered;
     all.completed += guest.requests.completed;
     all.failed += guest.requests.failed;
+    all.failed_enodev += guest.requests.failed_enodev;
+    all.failed_eio += guest.requests.failed_eio;
+    all.failed_guest_stopped += guest.requests.failed_guest_stopped;
   }
   return all;
 }
@@ -38,6 +41,8 @@ Json counts_json(const RequestCounts& counts, const LatencyHistogram& latency, d
   out["offered"] = counts.offered;
   out["completed"] = counts.completed;
   out["failed"] = counts.failed;
+  out["failed_by_errno"] = Json{
+      {"ENODEV", counts.failed_enodev}, {"EIO", counts.failed_eio}, {"guest_stopped", counts.failed_guest_stopped}};
   out["throughput_per_s"] = throughput(counts.completed, window);
   out["latency_s"] = latency_json(latency);
   return out;
@@ -88,6 +93,11 @@ Json to_json(const RunResult& result) {
   guests = Json::object();
   for (const GuestResult& guest : result.guests)
     guests[guest.name] = counts_json(guest.requests, guest.latency, result.window());
+  out["data"] = Json{{"unplugs", result.data.unplugs},
+                     {"plugs", result.data.plugs},
+                     {"resets", result.data.resets},
+                     {"requests_lost", result.data.requests_lost},
+                     {"requests_retried", result.data.requests_retried}};
   Json& cards = out["cards"];
   cards = Json::object();
   for (const CardResult& card : result.cards)

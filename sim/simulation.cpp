@@ -60,6 +60,7 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     result.guests = data_plane.guest_results();
     result.cards = data_plane.card_results();
     result.peak_requests_in_flight = data_plane.peak_in_flight();
+    result.data = data_plane.events();
   }
   return result;
 }

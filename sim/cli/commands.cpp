@@ -8,6 +8,7 @@
 #include "models/operation.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -41,8 +42,20 @@ void check_writable_destination(const std::string& file, const std::string& flag
 template <class R>
 void print_registry(const R& registry, const std::string& title) {
   std::cout << title << " (" << registry.kind() << "):\n";
+  const std::vector<ParamDoc>* previous = nullptr;
+  auto same = [](const std::vector<ParamDoc>& a, const std::vector<ParamDoc>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const ParamDoc& x, const ParamDoc& y) {
+      return x.name == y.name && x.default_value == y.default_value && x.description == y.description;
+    });
+  };
   for (const auto& entry : registry.entries()) {
     std::cout << "  " << entry.name << "  " << entry.description << "\n";
+    const bool repeated = previous != nullptr && !entry.params.empty() && same(*previous, entry.params);
+    previous = &entry.params;
+    if (repeated) {
+      std::cout << "      (parameters as above)\n";
+      continue;
+    }
     for (const ParamDoc& p : entry.params)
       std::cout << "      " << p.name << " (" << p.kind << ", "
                 << (p.default_value.empty() ? std::string("required") : "default " + p.default_value) << ")  "

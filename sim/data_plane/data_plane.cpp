@@ -2,61 +2,68 @@
 
 #include "sim/scenario/topology.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace apq {
 
-DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed)
+namespace {
+// zcrypt_api.h: TRACK_AGAIN_MAX attempts, and the weight penalties of a retry on the same card or queue.
+constexpr int kMaxAttempts = 10;
+constexpr double kCardPenalty = 1000;
+constexpr double kQueuePenalty = 10000;
+} // namespace
+
+DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t card_count)
     : spec(&guest_spec), arrivals(guest_spec.arrival->clone()),
       arrival_rng(seed, "guest/" + guest_spec.name + "/arrival"), op_rng(seed, "guest/" + guest_spec.name + "/op"),
-      request_key(stream_key(seed, "guest/" + guest_spec.name + "/request")) {
+      request_key(stream_key(seed, "guest/" + guest_spec.name + "/request")), view_of_card(card_count, -1) {
   result.name = guest_spec.name;
-  if (guest_spec.completion.mode == CompletionSpec::Mode::polling) {
-    NamedStream phase_rng(seed, "guest/" + guest_spec.name + "/poll");
-    poll_phase = phase_rng.uniform(0.0, guest_spec.completion.poll_interval);
-  }
+  // Phases of the guest's poll and scan timers: each guest booted at its own moment.
+  NamedStream phases(seed, "guest/" + guest_spec.name + "/phases");
+  poll_phase = phases.uniform(0.0, guest_spec.completion.poll_interval);
+  scan_phase = phases.uniform(0.0, guest_spec.scan_interval);
 }
 
 DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
-    : scheduler_(scheduler), warmup_(scenario.run.warmup), horizon_(scenario.run.horizon) {
-  std::vector<int> card_of_adapter(kMaxApId + 1, -1);
+    : scheduler_(scheduler), warmup_(scenario.run.warmup), horizon_(scenario.run.horizon),
+      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)) {
   for (const CardSpec& spec : scenario.cards) {
-    card_of_adapter[spec.adapter] = static_cast<int>(cards_.size());
+    const auto c = static_cast<uint32_t>(cards_.size());
     Card card;
     card.adapter = spec.adapter;
     card.type = spec.type.get();
     card.engines_free = spec.type->engines;
     cards_.push_back(std::move(card));
-  }
-  std::vector<std::vector<int>> queue_index(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1));
-  for (const CardSpec& spec : scenario.cards)
     for (int domain : spec.domains.ids()) {
-      queue_index[spec.adapter][domain] = static_cast<int>(queues_.size());
+      queue_index_[spec.adapter][domain] = static_cast<int>(queues_.size());
       ApQueue queue;
       queue.adapter = spec.adapter;
       queue.domain = domain;
-      queue.card = static_cast<uint32_t>(card_of_adapter[spec.adapter]);
+      queue.card = c;
       queues_.push_back(std::move(queue));
     }
-
+  }
+  // Guests start running with their APCB in place and their interrupts set up.
   const HostConfig host(scenario);
-  const uint64_t seed = scenario.run.seed;
   guests_.reserve(scenario.guests.size());
   for (const GuestSpec& spec : scenario.guests) {
-    Guest guest(spec, seed);
+    const auto g = static_cast<uint32_t>(guests_.size());
+    guests_.emplace_back(spec, scenario.run.seed, static_cast<uint32_t>(cards_.size()));
     const Apcb apcb = filter_matrix(scenario.mdevs[spec.mdev], host);
-    for (int adapter : apcb.adapters.ids()) {
-      CardView view;
-      view.card = static_cast<uint32_t>(card_of_adapter[adapter]);
+    for (int adapter : apcb.adapters.ids())
       for (int domain : apcb.domains.ids()) {
-        const int q = queue_index[adapter][domain];
-        queues_[q].owner = static_cast<int>(guests_.size());
-        view.queues.push_back(static_cast<uint32_t>(q));
+        const auto q = static_cast<uint32_t>(queue_index_[adapter][domain]);
+        queues_[q].owner = static_cast<int>(g);
+        queues_[q].selectable = true;
+        learn_queue(guests_[g], q);
       }
-      guest.cards.push_back(std::move(view));
-    }
-    guests_.push_back(std::move(guest));
   }
+}
+
+int DataPlane::queue_index(int adapter, int domain) const {
+  if (adapter < 0 || adapter > kMaxApId || domain < 0 || domain > kMaxApId) return -1;
+  return queue_index_[adapter][domain];
 }
 
 void DataPlane::start() {
@@ -73,52 +80,67 @@ void DataPlane::schedule_next_arrival(uint32_t g) {
 
 void DataPlane::on_arrival(uint32_t g) {
   Guest& guest = guests_[g];
+  // The operation is drawn even while the guest is stopped, so the request streams stay aligned with a run
+  // without the stop (common random numbers).
   const Operation op = guest.next_arrival->op ? *guest.next_arrival->op : guest.spec->ops.pick(guest.op_rng);
   const uint64_t index = guest.next_index++;
-  const bool counted = in_window(scheduler_.now());
-  if (counted) ++guest.result.requests.offered;
   schedule_next_arrival(g);
+  if (!guest.running) return;
+  if (in_window(scheduler_.now())) ++guest.result.requests.offered;
+  const RequestId id = requests_.acquire(Request{.index = index, .arrival = scheduler_.now(), .guest = g, .op = op});
+  peak_in_flight_ = std::max(peak_in_flight_, requests_.in_flight());
+  submit(id, -1, -1);
+}
 
-  const auto choice = pick_queue(guest, op);
+void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {
+  Request& request = requests_[id];
+  Guest& guest = guests_[request.guest];
+  const auto choice = pick_queue(guest, request.op, avoid_card, avoid_queue);
   if (!choice) {
-    if (counted) ++guest.result.requests.failed; // zcrypt: no usable queue, -ENODEV
-    trace(TraceKind::fail, Request{.index = index, .guest = g, .op = op}, -1, -1);
+    fail(id, &RequestCounts::failed_enodev); // zcrypt: no usable queue
     return;
   }
   const auto [view_index, q] = *choice;
   CardView& view = guest.cards[view_index];
   // zcrypt charges the operation's weight on the chosen card to the guest's loads while the request is out.
-  const double weight = cards_[view.card].type->weight[static_cast<std::size_t>(op)];
-
-  const RequestId id = requests_.acquire();
-  peak_in_flight_ = std::max(peak_in_flight_, requests_.in_flight());
-  requests_[id] = Request{.index = index,
-                          .arrival = scheduler_.now(),
-                          .weight = weight,
-                          .guest = g,
-                          .queue = q,
-                          .view = view_index,
-                          .op = op};
-  view.load += weight;
+  request.weight = cards_[view.card].type->weight[index_of(request.op)];
+  request.queue = q;
+  request.view = view_index;
+  view.load += request.weight;
   ++view.total_requests;
   ApQueue& queue = queues_[q];
-  queue.load += weight;
+  queue.load += request.weight;
   ++queue.total_requests;
   queue.requestq.push_back(id);
-  trace(TraceKind::issue, requests_[id]);
+  trace(request.attempts == 1 ? TraceKind::issue : TraceKind::retry, request);
   send_waiting(q);
 }
 
-std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& guest, Operation op) const {
-  const auto op_index = static_cast<std::size_t>(op);
+void DataPlane::fail(RequestId id, uint64_t RequestCounts::*reason) {
+  const Request& request = requests_[id];
+  RequestCounts& counts = guests_[request.guest].result.requests;
+  if (in_window(scheduler_.now())) {
+    ++counts.failed;
+    ++(counts.*reason);
+  }
+  trace(TraceKind::fail, request, -1, -1);
+  requests_.release(id);
+}
+
+std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& guest, Operation op, int avoid_card,
+                                                                   int avoid_queue) const {
+  const auto op_index = index_of(op);
   const CardView* best = nullptr;
   uint32_t best_view = 0;
   double best_key = 0;
   for (uint32_t v = 0; v < guest.cards.size(); ++v) {
     const CardView& view = guest.cards[v];
     const double weight = cards_[view.card].type->weight[op_index];
-    if (weight <= 0 || view.queues.empty()) continue;
-    const double key = weight + view.load;
+    if (weight <= 0) continue;
+    const bool usable =
+        std::any_of(view.queues.begin(), view.queues.end(), [this](uint32_t q) { return queues_[q].selectable; });
+    if (!usable) continue;
+    const double key = weight + view.load + (static_cast<int>(view.card) == avoid_card ? kCardPenalty : 0);
     if (best == nullptr || key < best_key || (key == best_key && view.total_requests < best->total_requests)) {
       best = &view;
       best_view = v;
@@ -126,24 +148,31 @@ std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& 
     }
   }
   if (best == nullptr) return std::nullopt;
-  uint32_t best_queue = best->queues.front();
+  int best_queue = -1;
+  double best_load = 0;
   for (uint32_t q : best->queues) {
     const ApQueue& a = queues_[q];
-    const ApQueue& b = queues_[best_queue];
-    if (a.load < b.load || (a.load == b.load && a.total_requests < b.total_requests)) best_queue = q;
+    if (!a.selectable) continue;
+    const double load = a.load + (static_cast<int>(q) == avoid_queue ? kQueuePenalty : 0);
+    if (best_queue < 0 || load < best_load ||
+        (load == best_load && a.total_requests < queues_[best_queue].total_requests)) {
+      best_queue = static_cast<int>(q);
+      best_load = load;
+    }
   }
-  return std::make_pair(best_view, best_queue);
+  return std::make_pair(best_view, static_cast<uint32_t>(best_queue));
 }
 
 void DataPlane::send_waiting(uint32_t q) {
   ApQueue& queue = queues_[q];
+  // A resetting queue answers NQAP with RESET_IN_PROGRESS: the guest keeps its requests until the reset ends.
+  if (queue.resetting || !cards_[queue.card].online) return;
   const int depth = cards_[queue.card].type->queue_depth;
   bool sent = false;
-  while (queue.in_card < depth && !queue.requestq.empty()) {
+  while (queue.in_card() < depth && !queue.requestq.empty()) {
     const RequestId id = queue.requestq.front();
     queue.requestq.pop_front();
     queue.at_card.push_back(id);
-    ++queue.in_card;
     sent = true;
     trace(TraceKind::send, requests_[id], queue.adapter, queue.domain);
   }
@@ -167,43 +196,53 @@ void DataPlane::dispatch(uint32_t c) {
     else
       card.ring.push_back(q); // round-robin: the queue goes to the back of the ring
     --card.engines_free;
+    queue.in_service.push_back(id);
 
     // The service demand comes from the request's own stream: the same request needs the same work whatever
     // else happens in the run (common random numbers across strategies).
     const Request& request = requests_[id];
     CounterStream stream(guests_[request.guest].request_key, request.index);
-    const double service = card.type->service[static_cast<std::size_t>(request.op)]->sample(stream);
+    const double service = card.type->service[index_of(request.op)]->sample(stream);
     const double start = scheduler_.now();
-    const double end = start + service;
-    const double busy = std::min(end, horizon_) - std::max(start, warmup_);
+    const double busy = std::min(start + service, horizon_) - std::max(start, warmup_);
     if (busy > 0) card.busy_seconds += busy;
     trace(TraceKind::start, request, queue.adapter, queue.domain);
-    scheduler_.at(end, [this, c, id] { on_service_done(c, id); });
+    const uint32_t generation = request.generation;
+    scheduler_.at(start + service, [this, c, id, generation] { on_service_done(c, id, generation); });
   }
 }
 
-void DataPlane::on_service_done(uint32_t c, RequestId id) {
+void DataPlane::on_service_done(uint32_t c, RequestId id, uint32_t generation) {
+  if (requests_[id].generation != generation) return; // discarded meanwhile; its engine was freed then
   Card& card = cards_[c];
   ++card.engines_free;
   if (in_window(scheduler_.now())) ++card.served;
+  ApQueue& queue = queues_[requests_[id].queue];
+  std::erase(queue.in_service, id);
+  queue.replies.push_back(id);
   trace(TraceKind::done, requests_[id]);
   notice_reply(id);
   dispatch(c);
 }
 
 void DataPlane::notice_reply(RequestId id) {
-  const uint32_t g = requests_[id].guest;
+  const Request& request = requests_[id];
+  const uint32_t g = request.guest;
   Guest& guest = guests_[g];
   const CompletionSpec& completion = guest.spec->completion;
   if (completion.mode == CompletionSpec::Mode::interrupt) {
-    if (completion.delay <= 0)
+    if (completion.delay <= 0) {
       collect(id);
-    else
-      scheduler_.after(completion.delay, [this, id] { collect(id); });
+    } else {
+      const uint32_t generation = request.generation;
+      scheduler_.after(completion.delay, [this, id, generation] {
+        if (requests_[id].generation == generation) collect(id);
+      });
+    }
     return;
   }
   // Polling: replies wait in the queue for the guest's next poll tick (a fixed grid with a per-guest phase).
-  guest.replies_ready.push_back(id);
+  guest.replies_ready.emplace_back(id, request.generation);
   if (!guest.poll_armed) {
     const double period = completion.poll_interval;
     const double ticks = std::floor((scheduler_.now() - guest.poll_phase) / period) + 1;
@@ -216,8 +255,8 @@ void DataPlane::on_poll_tick(uint32_t g) {
   Guest& guest = guests_[g];
   guest.poll_armed = false;
   // Collecting only frees slots and starts services, which end later: nothing is added to the list meanwhile.
-  for (RequestId id : guest.replies_ready)
-    collect(id);
+  for (const auto& [id, generation] : guest.replies_ready)
+    if (requests_[id].generation == generation) collect(id);
   guest.replies_ready.clear();
 }
 
@@ -230,14 +269,224 @@ void DataPlane::collect(RequestId id) {
     guest.result.latency.record(now - request.arrival);
   }
   trace(TraceKind::collect, request);
-  guest.cards[request.view].load -= request.weight;
-  ApQueue& queue = queues_[request.queue];
-  queue.load -= request.weight;
-  --queue.in_card;
+  release_loads(request);
   const uint32_t q = request.queue;
+  std::erase(queues_[q].replies, id);
   requests_.release(id);
   send_waiting(q);
 }
+
+void DataPlane::release_loads(const Request& request) {
+  guests_[request.guest].cards[request.view].load -= request.weight;
+  queues_[request.queue].load -= request.weight;
+}
+
+// --- reconfiguration ------------------------------------------------------------------------------------------
+
+std::vector<RequestId> DataPlane::discard_from_card(uint32_t q) {
+  ApQueue& queue = queues_[q];
+  Card& card = cards_[queue.card];
+  // Oldest first: on an engine, then waiting for one, then served with the reply not yet collected. Replies are
+  // older than what is on the engines, but the order only matters for a reset's re-send, where zcrypt re-queues
+  // the pending list as it stands.
+  std::vector<RequestId> taken;
+  for (RequestId id : queue.replies)
+    taken.push_back(id);
+  for (RequestId id : queue.in_service) {
+    taken.push_back(id);
+    ++card.engines_free;
+  }
+  for (RequestId id : queue.at_card)
+    taken.push_back(id);
+  queue.replies.clear();
+  queue.in_service.clear();
+  queue.at_card.clear();
+  remove_from_ring(q);
+  for (RequestId id : taken) {
+    ++requests_[id].generation; // its pending service end or collection is void
+    ++events_.requests_lost;
+    trace(TraceKind::discard, requests_[id], queue.adapter, queue.domain);
+  }
+  dispatch(queue.card); // freed engines serve other queues
+  return taken;
+}
+
+void DataPlane::remove_from_ring(uint32_t q) {
+  ApQueue& queue = queues_[q];
+  if (!queue.in_ring) return;
+  std::erase(cards_[queue.card].ring, q);
+  queue.in_ring = false;
+}
+
+void DataPlane::unplug(uint32_t q) {
+  ApQueue& queue = queues_[q];
+  if (queue.owner < 0) return;
+  const auto g = static_cast<uint32_t>(queue.owner);
+  ++events_.unplugs;
+  queue.owner = -1;
+  // The guest's next NQAP/DQAP on it fails: zcrypt marks the queue failed and sends nothing new there, but what
+  // it had sent stays queued, waiting, until the bus scan removes the device (ap_queue_prepare_remove).
+  queue.selectable = false;
+  for (RequestId id : discard_from_card(q))
+    queue.hung.push_back(id);
+  for (RequestId id : queue.requestq)
+    queue.hung.push_back(id);
+  queue.requestq.clear();
+  note_change(g, q);
+}
+
+void DataPlane::plug(uint32_t g, uint32_t q) {
+  ApQueue& queue = queues_[q];
+  if (queue.owner == static_cast<int>(g)) return;
+  ++events_.plugs;
+  queue.owner = static_cast<int>(g);
+  queue.selectable = false; // not before the guest noticed it and set up its interrupts
+  note_change(g, q);
+}
+
+void DataPlane::note_change(uint32_t g, uint32_t q) {
+  Guest& guest = guests_[g];
+  guest.changed_queues.push_back(q);
+  if (guest.scan_armed) return;
+  guest.scan_armed = true;
+  // With the AP config-change notification (kernel 6.15+ and QEMU) the guest rescans at once; otherwise at its
+  // next periodic bus scan (ap_config_time).
+  double when = scheduler_.now();
+  if (!guest.spec->cfg_change_notify) {
+    const double period = guest.spec->scan_interval;
+    when = guest.scan_phase + (std::floor((when - guest.scan_phase) / period) + 1) * period;
+  }
+  scheduler_.at(when, [this, g] { on_scan(g); });
+}
+
+void DataPlane::on_scan(uint32_t g) {
+  Guest& guest = guests_[g];
+  guest.scan_armed = false;
+  std::vector<uint32_t> changed;
+  changed.swap(guest.changed_queues);
+  for (uint32_t q : changed) {
+    ApQueue& queue = queues_[q];
+    const int v = guest.view_of_card[queue.card];
+    const bool known = v >= 0 && std::binary_search(guest.cards[static_cast<std::size_t>(v)].queues.begin(),
+                                                    guest.cards[static_cast<std::size_t>(v)].queues.end(), q);
+    if (queue.owner != static_cast<int>(g)) {
+      if (!known) continue;
+      // The device goes away: zcrypt gets its requests back with -EAGAIN and retries them elsewhere.
+      forget_queue(guest, q);
+      std::vector<RequestId> hung;
+      hung.swap(queue.hung);
+      for (RequestId id : hung) {
+        Request& request = requests_[id];
+        release_loads(request);
+        if (++request.attempts > kMaxAttempts) {
+          fail(id, &RequestCounts::failed_eio);
+          continue;
+        }
+        ++events_.requests_retried;
+        submit(id, static_cast<int>(queue.card), static_cast<int>(q));
+      }
+    } else if (!known) {
+      // A new device: cex4queue binds, resets it and enables interrupts, which the host intercepts (PQAP AQIC).
+      learn_queue(guest, q);
+      if (aqic_handler_)
+        aqic_handler_(g, q);
+      else
+        queue_ready(g, q);
+    }
+  }
+}
+
+void DataPlane::queue_ready(uint32_t g, uint32_t q) {
+  ApQueue& queue = queues_[q];
+  if (queue.owner != static_cast<int>(g)) return; // unplugged again meanwhile
+  queue.selectable = true;
+  send_waiting(q);
+}
+
+void DataPlane::learn_queue(Guest& guest, uint32_t q) {
+  const uint32_t c = queues_[q].card;
+  if (guest.view_of_card[c] < 0) {
+    guest.view_of_card[c] = static_cast<int>(guest.cards.size());
+    CardView view;
+    view.card = c;
+    guest.cards.push_back(std::move(view));
+  }
+  std::vector<uint32_t>& list = guest.cards[static_cast<std::size_t>(guest.view_of_card[c])].queues;
+  list.insert(std::lower_bound(list.begin(), list.end(), q), q); // zcrypt's list order: by APQN
+}
+
+void DataPlane::forget_queue(Guest& guest, uint32_t q) {
+  const int v = guest.view_of_card[queues_[q].card];
+  if (v >= 0) std::erase(guest.cards[static_cast<std::size_t>(v)].queues, q);
+}
+
+void DataPlane::reset_begin(uint32_t q) {
+  ApQueue& queue = queues_[q];
+  ++events_.resets;
+  queue.resetting = true;
+  // ap_sm_recv finds the queue empty while requests are pending and moves them back to the request queue:
+  // after the reset they are sent again, in their order, ahead of newer ones.
+  const std::vector<RequestId> taken = discard_from_card(q);
+  if (queue.owner < 0) {
+    queue.hung.insert(queue.hung.end(), taken.begin(), taken.end());
+    return;
+  }
+  for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+    queue.requestq.push_front(*it);
+    ++events_.requests_retried;
+    trace(TraceKind::retry, requests_[*it], queue.adapter, queue.domain);
+  }
+}
+
+void DataPlane::reset_end(uint32_t q) {
+  queues_[q].resetting = false;
+  send_waiting(q);
+}
+
+void DataPlane::card_offline(int adapter) {
+  for (uint32_t c = 0; c < cards_.size(); ++c) {
+    if (cards_[c].adapter != adapter || !cards_[c].online) continue;
+    cards_[c].online = false;
+    for (uint32_t q = 0; q < queues_.size(); ++q) {
+      if (queues_[q].card != c) continue;
+      // The guest's requests on the card hang like an unplug's, until its scan removes the devices.
+      ApQueue& queue = queues_[q];
+      queue.selectable = false;
+      for (RequestId id : discard_from_card(q))
+        queue.hung.push_back(id);
+      for (RequestId id : queue.requestq)
+        queue.hung.push_back(id);
+      queue.requestq.clear();
+    }
+  }
+}
+
+void DataPlane::card_online(int adapter) {
+  for (Card& card : cards_)
+    if (card.adapter == adapter) card.online = true;
+}
+
+void DataPlane::set_guest_running(uint32_t g, bool running) {
+  Guest& guest = guests_[g];
+  guest.running = running;
+  if (running) return;
+  // The VM is gone: whatever it had in flight is lost with it.
+  for (uint32_t q = 0; q < queues_.size(); ++q) {
+    ApQueue& queue = queues_[q];
+    auto drop = [&](RequestId id) {
+      if (requests_[id].guest == g) {
+        release_loads(requests_[id]);
+        fail(id, &RequestCounts::failed_guest_stopped);
+        return true;
+      }
+      return false;
+    };
+    std::erase_if(queue.requestq, drop);
+    std::erase_if(queue.hung, drop);
+  }
+}
+
+// --- results --------------------------------------------------------------------------------------------------
 
 std::vector<GuestResult> DataPlane::guest_results() const {
   std::vector<GuestResult> out;

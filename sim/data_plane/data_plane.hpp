@@ -1,6 +1,7 @@
 #pragma once
 // Guests issue requests, zcrypt picks a queue, cards serve them, guests collect the replies: all as events on the
-// EventScheduler. Queues can gain or lose an owner while requests are in flight (the control plane's hot plug).
+// EventScheduler. The control plane changes the picture while requests are in flight: queues are unplugged from
+// and plugged into guests, reset, and cards go offline (kernel-ap-vfio.md §4).
 
 #include "analysis/run_result.hpp"
 #include "models/random.hpp"
@@ -10,6 +11,7 @@
 #include "sim/event_scheduler.hpp"
 #include "sim/scenario/scenario.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -25,9 +27,38 @@ public:
   /** Reports every request event to `sink` (tests, --trace). */
   void set_trace(TraceSink sink) { trace_ = std::move(sink); }
 
-  /** The guest's measured figures so far (counts and latencies inside the window). */
+  // --- what the control plane does to the data path -----------------------------------------------------------
+
+  /** The index of queue (adapter, domain), or -1 when no such queue exists. */
+  int queue_index(int adapter, int domain) const;
+  int queue_owner(uint32_t queue) const { return queues_[queue].owner; }
+
+  /** Hot unplug: the queue leaves its guest's APCB. The card discards what it holds for the queue (ZAPQ follows);
+   * the guest's requests on it hang until the guest notices (its next AP bus scan, or at once with
+   * cfg_change_notify), then zcrypt retries them elsewhere with its penalties. */
+  void unplug(uint32_t queue);
+  /** Hot plug: the queue enters `guest`'s APCB. The guest uses it once it noticed it and its PQAP(AQIC) intercept
+   * went through the host (the AQIC handler, see below; without one, at once). */
+  void plug(uint32_t guest, uint32_t queue);
+  /** Called when a guest noticed a new queue: the host must handle its AQIC intercept, then call queue_ready. */
+  void set_aqic_handler(std::function<void(uint32_t guest, uint32_t queue)> handler) {
+    aqic_handler_ = std::move(handler);
+  }
+  void queue_ready(uint32_t guest, uint32_t queue);
+  /** ZAPQ while the queue may stay plugged: what is in the card is discarded and re-sent after the reset. */
+  void reset_begin(uint32_t queue);
+  void reset_end(uint32_t queue);
+  /** The card stops: everything in it is discarded, its queues fail in the guests until the guests notice. */
+  void card_offline(int adapter);
+  void card_online(int adapter);
+  /** A stopped guest issues nothing; what it had in flight dies with it. */
+  void set_guest_running(uint32_t guest, bool running);
+
+  // --- results ------------------------------------------------------------------------------------------------
+
   std::vector<GuestResult> guest_results() const;
   std::vector<CardResult> card_results() const;
+  const DataPlaneEvents& events() const { return events_; }
   std::size_t peak_in_flight() const { return peak_in_flight_; }
 
 private:
@@ -36,11 +67,11 @@ private:
     uint32_t card = 0;
     double load = 0;
     uint64_t total_requests = 0;
-    std::vector<uint32_t> queues;
+    std::vector<uint32_t> queues; ///< queues the guest knows on this card
   };
 
   struct Guest {
-    Guest(const GuestSpec& guest_spec, uint64_t seed);
+    Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t card_count);
     const GuestSpec* spec;
     std::unique_ptr<ArrivalProcess> arrivals;
     NamedStream arrival_rng;
@@ -48,23 +79,41 @@ private:
     uint64_t request_key = 0; ///< with the request index, names the request's own stream
     uint64_t next_index = 0;
     std::optional<Arrival> next_arrival;
+    bool running = true;
     std::vector<CardView> cards;
+    std::vector<int> view_of_card; ///< card index -> index in `cards`, -1 none
     double poll_phase = 0;
     bool poll_armed = false;
-    std::vector<RequestId> replies_ready; ///< polling: replies the next tick will collect
+    std::vector<std::pair<RequestId, uint32_t>> replies_ready; ///< polling: (request, generation) for the tick
+    double scan_phase = 0;
+    bool scan_armed = false;
+    std::vector<uint32_t> changed_queues; ///< plugged or unplugged since the guest last looked
     GuestResult result;
   };
 
   void on_arrival(uint32_t guest);
   void schedule_next_arrival(uint32_t guest);
-  /** zcrypt_pick_queue: lowest weight + load, card first then queue, ties to the lower request count. */
-  std::optional<std::pair<uint32_t, uint32_t>> pick_queue(const Guest& guest, Operation op) const;
+  /** zcrypt_pick_queue: lowest weight + load, card first then queue, ties to the lower request count. A retry
+   * penalizes the card (+1000) and the queue (+10000) it failed on, as zcrypt does. */
+  std::optional<std::pair<uint32_t, uint32_t>> pick_queue(const Guest& guest, Operation op, int avoid_card,
+                                                          int avoid_queue) const;
+  /** Gives a request to zcrypt: picks a queue and queues it there, or fails it. */
+  void submit(RequestId id, int avoid_card, int avoid_queue);
+  void fail(RequestId id, uint64_t RequestCounts::*reason);
   void send_waiting(uint32_t queue);
   void dispatch(uint32_t card);
-  void on_service_done(uint32_t card, RequestId id);
+  void on_service_done(uint32_t card, RequestId id, uint32_t generation);
   void notice_reply(RequestId id);
   void on_poll_tick(uint32_t guest);
   void collect(RequestId id);
+  /** Takes back from the card every request of the queue (ZAPQ): engines freed, replies dropped, in order. */
+  std::vector<RequestId> discard_from_card(uint32_t queue);
+  void remove_from_ring(uint32_t queue);
+  void note_change(uint32_t guest, uint32_t queue);
+  void on_scan(uint32_t guest);
+  void forget_queue(Guest& guest, uint32_t queue);
+  void learn_queue(Guest& guest, uint32_t queue);
+  void release_loads(const Request& request);
   bool in_window(double t) const { return t >= warmup_; }
   void trace(TraceKind kind, const Request& request, int adapter, int domain) const {
     if (trace_) trace_(TraceEvent{scheduler_.now(), kind, request.guest, request.index, adapter, domain});
@@ -79,10 +128,13 @@ private:
   double horizon_;
   std::vector<Card> cards_;
   std::vector<ApQueue> queues_;
+  std::vector<std::vector<int>> queue_index_; ///< [adapter][domain] -> queue, -1 none
   std::vector<Guest> guests_;
   RequestPool requests_;
   std::size_t peak_in_flight_ = 0;
+  DataPlaneEvents events_;
   TraceSink trace_;
+  std::function<void(uint32_t, uint32_t)> aqic_handler_;
 };
 
 } // namespace apq

@@ -15,24 +15,35 @@ struct Request {
   double arrival = 0; ///< when the guest issued it
   double weight = 0;  ///< zcrypt weight charged to the guest's card and queue loads while it is out
   uint32_t guest = 0;
-  uint32_t queue = 0; ///< the AP queue zcrypt chose
-  uint32_t view = 0;  ///< the guest's view of that queue's card (its zcrypt load)
+  uint32_t queue = 0;      ///< the AP queue zcrypt chose
+  uint32_t view = 0;       ///< the guest's view of that queue's card (its zcrypt load)
+  uint32_t generation = 0; ///< bumped when the card discards the request: events of the old attempt are stale
+  uint8_t attempts = 1;    ///< zcrypt gives up after 10 (-EIO)
   Operation op = Operation::rsa_crt_2k;
 };
 
 /** Requests live in recycled slots: memory follows the number in flight, not the number simulated. */
 class RequestPool {
 public:
-  RequestId acquire() {
+  /** A slot holding `request`; the slot keeps its generation count, so events of its previous user stay stale. */
+  RequestId acquire(const Request& request) {
+    RequestId id;
     if (free_.empty()) {
+      id = static_cast<RequestId>(slots_.size());
       slots_.emplace_back();
-      return static_cast<RequestId>(slots_.size() - 1);
+    } else {
+      id = free_.back();
+      free_.pop_back();
     }
-    const RequestId id = free_.back();
-    free_.pop_back();
+    const uint32_t generation = slots_[id].generation;
+    slots_[id] = request;
+    slots_[id].generation = generation;
     return id;
   }
-  void release(RequestId id) { free_.push_back(id); }
+  void release(RequestId id) {
+    ++slots_[id].generation; // whatever still refers to this slot is now stale
+    free_.push_back(id);
+  }
   Request& operator[](RequestId id) { return slots_[id]; }
   const Request& operator[](RequestId id) const { return slots_[id]; }
   std::size_t in_flight() const { return slots_.size() - free_.size(); }

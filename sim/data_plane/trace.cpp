@@ -16,6 +16,10 @@ std::string_view trace_kind_name(TraceKind kind) {
     return "collect";
   case TraceKind::fail:
     return "fail";
+  case TraceKind::discard:
+    return "discard";
+  case TraceKind::retry:
+    return "retry";
   }
   return "?";
 }

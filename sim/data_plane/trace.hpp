@@ -14,7 +14,9 @@ enum class TraceKind : uint8_t {
   start,   ///< an engine began serving it
   done,    ///< the engine finished; the reply waits in the queue
   collect, ///< the guest collected the reply (DQAP after interrupt or poll): latency ends here
-  fail,    ///< given up: no usable queue (-ENODEV)
+  fail,    ///< given up: no usable queue (-ENODEV), 10 attempts (-EIO), or the guest stopped
+  discard, ///< the card dropped the request's work (unplug, reset, card offline)
+  retry,   ///< zcrypt sends the request again (the guest noticed an unplug, or a reset ended)
 };
 
 std::string_view trace_kind_name(TraceKind kind);
