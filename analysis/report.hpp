@@ -18,6 +18,12 @@ Json latency_json(const LatencyHistogram& histogram);
 /** The whole result; the same result gives the same bytes. */
 Json to_json(const RunResult& result);
 
+/** Reads back the figures a baseline run reports (from its to_json), for the reconfigured run's comparison. */
+BaselineFigures baseline_from_json(const Json& baseline_result);
+
+/** Loss against the baseline: 1 - completed / baseline completed (overall). */
+double throughput_loss(const RunResult& result);
+
 /** A readable summary: per-guest and overall throughput and latency percentiles, card utilization. */
 std::string human_summary(const RunResult& result, double wall_seconds);
 

@@ -1,6 +1,7 @@
 #include "sim/fork_runner.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <poll.h>
 #include <sys/wait.h>
@@ -50,8 +51,19 @@ Child start(const ChildJob& job, std::size_t index) {
   return Child{index, pid, fds[0], {}};
 }
 
+std::string read_all(int fd) {
+  std::string out;
+  char buffer[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return out;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 /** Returns an error message, or empty when the child ended well. */
-std::string finish(Child& child) {
+std::string reap(Child& child) {
   int status = 0;
   while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -64,6 +76,56 @@ std::string finish(Child& child) {
 }
 
 } // namespace
+
+DeferredChild::DeferredChild(const Job& job) {
+  int in[2], out[2];
+  if (::pipe(in) != 0 || ::pipe(out) != 0)
+    throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
+  pid_ = ::fork();
+  if (pid_ < 0) throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
+  if (pid_ == 0) {
+    ::close(in[1]);
+    ::close(out[0]);
+    const std::string input = read_all(in[0]);
+    ::close(in[0]);
+    int code = 0;
+    std::string output;
+    try {
+      output = job(input);
+    } catch (const std::exception& e) {
+      output = e.what();
+      code = 3;
+    }
+    write_all(out[1], output);
+    ::close(out[1]);
+    ::_exit(code);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  to_child_ = in[1];
+  from_child_ = out[0];
+}
+
+DeferredChild::~DeferredChild() {
+  if (pid_ <= 0) return;
+  // Never fed (the parent failed first): closing its input lets it run on empty input; stop it instead.
+  ::kill(pid_, SIGKILL);
+  ::close(to_child_);
+  ::close(from_child_);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+}
+
+std::string DeferredChild::finish(const std::string& input) {
+  write_all(to_child_, input);
+  ::close(to_child_);
+  Child child{0, pid_, from_child_, read_all(from_child_)};
+  ::close(from_child_);
+  pid_ = -1;
+  const std::string error = reap(child);
+  if (!error.empty()) throw ChildRunError(error);
+  return child.output;
+}
 
 std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel) {
   std::vector<std::string> outputs(jobs.size());
@@ -93,7 +155,7 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
       }
       if (n < 0 && errno == EINTR) continue;
       ::close(running[i].fd);
-      const std::string error = finish(running[i]);
+      const std::string error = reap(running[i]);
       if (!error.empty() && first_error.empty()) first_error = error;
       outputs[running[i].job] = std::move(running[i].output);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));

@@ -5,6 +5,8 @@
 #include "sim/event_scheduler.hpp"
 #include "sim/platform.hpp"
 
+#include <simgrid/kernel/Timer.hpp>
+#include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/version.h>
 #include <sstream>
@@ -40,17 +42,33 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   simgrid::s4u::Engine engine(&argc, argv.data());
-  build_platform();
+  simgrid::s4u::Host* host = build_platform();
 
   RunResult result;
   result.manifest = make_manifest(scenario);
   result.horizon = scenario.run.horizon;
   result.warmup = scenario.run.warmup;
+  const bool reconfigures = scenario.control.reconfigures() && !options.baseline;
   {
     EventScheduler scheduler(scenario.run.horizon);
-    scheduler.set_exclusive(true); // the data plane alone creates no actor
+    scheduler.set_exclusive(!reconfigures); // without a control plane, no actor ever exists
     DataPlane data_plane(scenario, scheduler);
     if (options.trace) data_plane.set_trace(options.trace);
+    ReconfigWindows windows =
+        options.baseline ? ReconfigWindows(options.baseline_windows) : ReconfigWindows(scenario.control.window_after);
+    if (scenario.control.reconfigures()) data_plane.set_windows(&windows);
+    std::unique_ptr<ControlPlane> control_plane;
+    if (reconfigures) {
+      control_plane = std::make_unique<ControlPlane>(scenario, scheduler, data_plane, host, windows);
+      if (options.control_trace) control_plane->set_trace(options.control_trace);
+      control_plane->start();
+      // At the horizon the run ends: actors still running (or hung in a deadlock) are stopped, so that SimGrid
+      // does not report the hung ones as its own whole-system deadlock.
+      simgrid::kernel::timer::Timer::set(scenario.run.horizon, [] {
+        for (const simgrid::s4u::ActorPtr& actor : simgrid::s4u::Engine::get_instance()->get_all_actors())
+          actor->kill();
+      });
+    }
     data_plane.start();
     // Not run_until(horizon): it stops as soon as the clock is within 1e-5 s of the horizon (EngineImpl::run's
     // double_equals), which would cut microsecond-scale runs short. The scheduler drops events past the horizon,
@@ -61,6 +79,9 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     result.cards = data_plane.card_results();
     result.peak_requests_in_flight = data_plane.peak_in_flight();
     result.data = data_plane.events();
+    result.windows = data_plane.window_figures();
+    result.windows.intervals = windows.intervals(scenario.run.horizon);
+    if (control_plane) result.control = control_plane->result();
   }
   return result;
 }

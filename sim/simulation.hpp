@@ -3,6 +3,7 @@
 // SimGrid allows one engine per process: call this once per process (a forked child for sweeps and baselines).
 
 #include "analysis/run_result.hpp"
+#include "sim/control/control_plane.hpp"
 #include "sim/data_plane/trace.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -14,6 +15,11 @@ namespace apq {
 struct RunOptions {
   std::vector<std::string> simgrid_args; ///< "--cfg=..." / "--log=..." items, passed to SimGrid untouched
   TraceSink trace;                       ///< receives every request event when set
+  ControlTraceSink control_trace;        ///< receives every control-plane step when set
+  /** The baseline: the same scenario with reconfiguration disabled, measuring latency inside these windows (the
+   * reconfigured run's) as well. */
+  bool baseline = false;
+  std::vector<std::pair<double, double>> baseline_windows;
 };
 
 RunResult simulate(const Scenario& scenario, const RunOptions& options = {});

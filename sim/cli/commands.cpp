@@ -6,6 +6,7 @@
 #include "models/config_node.hpp"
 #include "models/distribution.hpp"
 #include "models/operation.hpp"
+#include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 #include <unistd.h>
 
 namespace apq::cli {
@@ -76,7 +79,8 @@ int run_command(const RunCommandOptions& options) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
   }
-  RunOptions run{options.simgrid_args, {}};
+  RunOptions run;
+  run.simgrid_args = options.simgrid_args;
   // The trace streams to a temporary file, renamed only once the run is complete.
   std::filesystem::path trace_partial;
   std::ofstream trace_out;
@@ -98,7 +102,32 @@ int run_command(const RunCommandOptions& options) {
     };
   }
   const auto start = std::chrono::steady_clock::now();
-  const RunResult result = simulate(scenario, run);
+  // The baseline (same seeds, no reconfiguration) runs in a child forked before this process creates its engine;
+  // it waits for this run's reconfiguration windows, to measure its own latency inside them.
+  std::unique_ptr<DeferredChild> baseline;
+  if (scenario.control.reconfigures() && scenario.control.baseline)
+    baseline = std::make_unique<DeferredChild>([&scenario, &options](const std::string& windows) {
+      RunOptions o;
+      o.simgrid_args = options.simgrid_args;
+      o.baseline = true;
+      std::istringstream in(windows);
+      for (double from = 0, to = 0; in >> from >> to;)
+        o.baseline_windows.emplace_back(from, to);
+      return to_json(simulate(scenario, o)).dump();
+    });
+  RunResult result = simulate(scenario, run);
+  if (baseline) {
+    std::ostringstream windows;
+    windows.precision(17);
+    for (const auto& [from, to] : result.windows.intervals)
+      windows << from << " " << to << "\n";
+    try {
+      result.baseline = baseline_from_json(Json::parse(baseline->finish(windows.str())));
+    } catch (const std::exception& e) {
+      std::cerr << "apqsim: the baseline run failed: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trace_out.is_open()) {
     trace_out.close();
@@ -113,6 +142,15 @@ int run_command(const RunCommandOptions& options) {
     }
   }
   if (!options.quiet) std::cout << human_summary(result, wall);
+  std::string unexpected;
+  for (const std::string& violation : result.violations())
+    if (std::find(scenario.run.expect.begin(), scenario.run.expect.end(), violation) == scenario.run.expect.end())
+      unexpected += (unexpected.empty() ? "" : ", ") + violation;
+  if (!unexpected.empty()) {
+    std::cerr << "apqsim: the monitors found " << unexpected
+              << ", which the scenario does not expect ([run] expect = [...] declares expected violations)\n";
+    return kExitViolation;
+  }
   return kExitOk;
 }
 

@@ -267,6 +267,10 @@ void DataPlane::collect(RequestId id) {
   if (in_window(now)) {
     ++guest.result.requests.completed;
     guest.result.latency.record(now - request.arrival);
+    if (windows_ != nullptr && windows_->contains(now)) {
+      ++window_figures_.completed;
+      window_figures_.latency.record(now - request.arrival);
+    }
   }
   trace(TraceKind::collect, request);
   release_loads(request);
@@ -359,6 +363,10 @@ void DataPlane::note_change(uint32_t g, uint32_t q) {
   scheduler_.at(when, [this, g] { on_scan(g); });
 }
 
+void DataPlane::notice_now(uint32_t g) {
+  scheduler_.at(scheduler_.now(), [this, g] { on_scan(g); });
+}
+
 void DataPlane::on_scan(uint32_t g) {
   Guest& guest = guests_[g];
   guest.scan_armed = false;
@@ -386,9 +394,10 @@ void DataPlane::on_scan(uint32_t g) {
         submit(id, static_cast<int>(queue.card), static_cast<int>(q));
       }
     } else if (!known) {
-      // A new device: cex4queue binds, resets it and enables interrupts, which the host intercepts (PQAP AQIC).
+      // A new device: cex4queue binds and resets it; a guest using interrupts enables them with PQAP(AQIC), which
+      // the host intercepts and handles under its locks. A polling guest issues no AQIC.
       learn_queue(guest, q);
-      if (aqic_handler_)
+      if (aqic_handler_ && guest.spec->completion.mode == CompletionSpec::Mode::interrupt)
         aqic_handler_(g, q);
       else
         queue_ready(g, q);

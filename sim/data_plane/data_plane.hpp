@@ -3,6 +3,7 @@
 // EventScheduler. The control plane changes the picture while requests are in flight: queues are unplugged from
 // and plugged into guests, reset, and cards go offline (kernel-ap-vfio.md §4).
 
+#include "analysis/reconfig_windows.hpp"
 #include "analysis/run_result.hpp"
 #include "models/random.hpp"
 #include "sim/data_plane/hardware.hpp"
@@ -26,12 +27,17 @@ public:
   void start();
   /** Reports every request event to `sink` (tests, --trace). */
   void set_trace(TraceSink sink) { trace_ = std::move(sink); }
+  /** Latency of requests collected inside reconfiguration windows is also recorded apart. */
+  void set_windows(ReconfigWindows* windows) { windows_ = windows; }
+  const WindowFigures& window_figures() const { return window_figures_; }
 
   // --- what the control plane does to the data path -----------------------------------------------------------
 
   /** The index of queue (adapter, domain), or -1 when no such queue exists. */
   int queue_index(int adapter, int domain) const;
-  int queue_owner(uint32_t queue) const { return queues_[queue].owner; }
+  const ApQueue& queue(uint32_t index) const { return queues_[index]; }
+  /** The guest boots: it scans its AP bus at once. */
+  void notice_now(uint32_t guest);
 
   /** Hot unplug: the queue leaves its guest's APCB. The card discards what it holds for the queue (ZAPQ follows);
    * the guest's requests on it hang until the guest notices (its next AP bus scan, or at once with
@@ -135,6 +141,8 @@ private:
   DataPlaneEvents events_;
   TraceSink trace_;
   std::function<void(uint32_t, uint32_t)> aqic_handler_;
+  ReconfigWindows* windows_ = nullptr;
+  WindowFigures window_figures_;
 };
 
 } // namespace apq

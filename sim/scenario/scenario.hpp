@@ -5,6 +5,8 @@
 #include "models/arrival.hpp"
 #include "models/card_type.hpp"
 #include "models/op_mix.hpp"
+#include "models/retry_policy.hpp"
+#include "models/strategy.hpp"
 #include "sim/scenario/id_set.hpp"
 
 #include <filesystem>
@@ -62,6 +64,62 @@ struct GuestSpec {
   std::string where;
 };
 
+/** A sysfs apmask/aqmask write: "+0x05" reserves ids for host drivers, "-0x05" releases them, else the new mask. */
+struct MaskChange {
+  enum class Mode { add, remove, replace };
+  Mode mode = Mode::replace;
+  IdSet ids;
+  IdSet apply(const IdSet& mask) const;
+  std::string str() const;
+};
+
+/** One reconfiguration an admin (or the host) performs. Which fields matter depends on `op`. */
+struct AdminAction {
+  std::string op;  ///< apmask_store, assign_adapter, ..., set_kvm, unset_kvm, vfio_reset, card_offline, ...
+  int mdev = -1;   ///< index into Scenario::mdevs
+  int guest = -1;  ///< index into Scenario::guests (set_kvm, unset_kvm)
+  int id = -1;     ///< the adapter, domain or control domain
+  MaskChange mask; ///< apmask_store, aqmask_store
+  std::string where;
+};
+
+struct TimelineEntry {
+  std::string name;
+  double at = 0;
+  AdminAction action;
+  RetryPolicyPtr retry;
+};
+
+/** An admin process: operations at Poisson times on random targets. */
+struct RandomAdmin {
+  std::string name;
+  double rate = 0;
+  double start = 0;
+  double stop = 0;
+  std::vector<std::pair<std::string, double>> ops; ///< op -> weight
+  std::vector<int> mdevs;
+  std::vector<int> guests;
+  IdSet adapters;
+  IdSet domains;
+  RetryPolicyPtr retry;
+  std::string where;
+};
+
+struct ControlSpec {
+  std::shared_ptr<const Strategy> strategy;
+  DistributionPtr reset_time; ///< how long the hardware takes to complete a queue reset
+  double reset_poll = 0.020;  ///< vfio_ap polls TAPQ every AP_RESET_INTERVAL (20 ms) until the reset is done
+  double window_after = 1.0;  ///< a reconfiguration window: an op's start to its end plus this
+  bool baseline = true;       ///< also run without reconfiguration to measure the loss
+  std::vector<TimelineEntry> timeline;
+  std::vector<RandomAdmin> random;
+
+  bool reconfigures() const { return !timeline.empty() || !random.empty(); }
+};
+
+/** The reconfiguration operations a timeline or an admin process may name. */
+const std::vector<std::string>& admin_operations();
+
 struct Scenario {
   std::filesystem::path file;
   std::string resolved_toml; ///< the merged configuration (includes applied), canonical form
@@ -71,8 +129,13 @@ struct Scenario {
   std::vector<CardSpec> cards;
   std::vector<MdevSpec> mdevs;
   std::vector<GuestSpec> guests;
+  ControlSpec control;
 
   const CardSpec* find_card(int adapter) const;
+  int find_mdev(std::string_view name) const;
+  int find_guest(std::string_view name) const;
+  /** The guest attached to the mdev at the start, or -1. */
+  int guest_of_mdev(int mdev) const;
 };
 
 /** A key set from outside the file (command line, sweep factor): `path` is dotted, array elements by index

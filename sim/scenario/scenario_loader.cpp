@@ -3,6 +3,7 @@
 
 #include "analysis/sha256.hpp"
 #include "models/config_node.hpp"
+#include "sim/scenario/control_loader.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/scenario/topology.hpp"
 
@@ -89,7 +90,7 @@ void resolve_includes(toml::table& table, const fs::path& file, std::vector<fs::
 }
 
 std::string hex_id(int id) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "0x%02x", id);
   return buf;
 }
@@ -180,8 +181,7 @@ RunSettings read_run(const ConfigNode& root) {
       settings.expect.push_back(*name);
     }
   }
-  run.reject_unknown_keys();
-  return settings;
+  return settings; // [run] also holds the strategy: its unknown keys are rejected once the control plane read it
 }
 
 HostMasks read_host(const ConfigNode& root) {
@@ -358,12 +358,32 @@ Scenario build(toml::table table, const fs::path& file, const std::vector<Config
   GuestTables guests = read_guests(root);
   scenario.mdevs = std::move(guests.mdevs);
   scenario.guests = std::move(guests.guests);
+  scenario.control = read_control(root, scenario);
+  root.table("run").reject_unknown_keys();
   root.reject_unknown_keys();
   check_topology(scenario);
   return scenario;
 }
 
 } // namespace
+
+int Scenario::find_mdev(std::string_view name) const {
+  for (std::size_t i = 0; i < mdevs.size(); ++i)
+    if (mdevs[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Scenario::find_guest(std::string_view name) const {
+  for (std::size_t i = 0; i < guests.size(); ++i)
+    if (guests[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Scenario::guest_of_mdev(int mdev) const {
+  for (std::size_t i = 0; i < guests.size(); ++i)
+    if (guests[i].mdev == mdev) return static_cast<int>(i);
+  return -1;
+}
 
 const CardSpec* Scenario::find_card(int adapter) const {
   for (const CardSpec& card : cards)

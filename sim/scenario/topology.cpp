@@ -8,7 +8,23 @@ HostConfig::HostConfig(const Scenario& scenario) : masks_(scenario.host) {
     card_domains_[card.adapter] = card.domains;
     adapters_.insert(card.adapter);
     domains_ = domains_ | card.domains;
+    for (int d : card.domains.ids())
+      if (!masks_.reserves(card.adapter, d)) vfio_bound_[card.adapter].insert(d);
   }
+}
+
+void HostConfig::set_binding(int adapter, int domain, bool vfio) {
+  if (vfio)
+    vfio_bound_[adapter].insert(domain);
+  else
+    vfio_bound_[adapter].erase(domain);
+}
+
+void HostConfig::set_departing(int adapter, int domain, bool departing) {
+  if (departing)
+    departing_[adapter].insert(domain);
+  else
+    departing_[adapter].erase(domain);
 }
 
 void HostConfig::set_adapter_online(int adapter, bool online) {
