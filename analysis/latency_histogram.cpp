@@ -49,17 +49,21 @@ LatencyHistogram::LatencyHistogram(double lowest, double highest, double relativ
 }
 
 std::size_t LatencyHistogram::bucket_of(double seconds) const {
-  if (seconds < lowest_) return 0;
+  if (seconds < lowest_)
+    return 0;
   const std::size_t overflow = counts_.size() - 1;
-  if (seconds > highest_) return overflow;
+  if (seconds > highest_)
+    return overflow;
   const long index = static_cast<long>(std::ceil(std::log(seconds) * inv_log_gamma_)) - first_index_ + 1;
   // Rounding at the two ends of the range may land one bucket outside; the error stays within the margin.
   return static_cast<std::size_t>(std::clamp<long>(index, 1, static_cast<long>(overflow) - 1));
 }
 
 double LatencyHistogram::representative(std::size_t bucket) const {
-  if (bucket == 0) return underflow_max_;
-  if (bucket == counts_.size() - 1) return max_;
+  if (bucket == 0)
+    return underflow_max_;
+  if (bucket == counts_.size() - 1)
+    return max_;
   const double upper = std::exp(static_cast<double>(static_cast<long>(bucket) - 1 + first_index_) * log_gamma_);
   return rep_factor_ * upper;
 }
@@ -79,7 +83,8 @@ void LatencyHistogram::record(double seconds) {
     throw std::invalid_argument("LatencyHistogram::record(): latency must be finite and >= 0, got " + to_text(seconds));
   const std::size_t bucket = bucket_of(seconds);
   ++counts_[bucket];
-  if (bucket == 0) underflow_max_ = std::max(underflow_max_, seconds);
+  if (bucket == 0)
+    underflow_max_ = std::max(underflow_max_, seconds);
   ++count_;
   add_to_sum(seconds);
   min_ = std::min(min_, seconds);
@@ -94,7 +99,8 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
                                 to_text(other.relative_error_) + ")");
   for (std::size_t i = 0; i < counts_.size(); ++i)
     counts_[i] += other.counts_[i];
-  if (other.counts_[0] > 0) underflow_max_ = std::max(underflow_max_, other.underflow_max_);
+  if (other.counts_[0] > 0)
+    underflow_max_ = std::max(underflow_max_, other.underflow_max_);
   count_ += other.count_;
   add_to_sum(other.sum_);
   add_to_sum(other.sum_compensation_);
@@ -109,9 +115,12 @@ double LatencyHistogram::mean() const {
 double LatencyHistogram::quantile(double q) const {
   if (!(q >= 0.0 && q <= 1.0))
     throw std::domain_error("LatencyHistogram::quantile(): q must be in [0, 1], got " + to_text(q));
-  if (count_ == 0) return 0.0;
-  if (q == 0.0) return min_;
-  if (q == 1.0) return max_;
+  if (count_ == 0)
+    return 0.0;
+  if (q == 0.0)
+    return min_;
+  if (q == 1.0)
+    return max_;
 
   const double exact_rank = q * static_cast<double>(count_);
   const double nearest = std::round(exact_rank);
@@ -121,7 +130,8 @@ double LatencyHistogram::quantile(double q) const {
   uint64_t cumulative = 0;
   for (std::size_t bucket = 0; bucket < counts_.size(); ++bucket) {
     cumulative += counts_[bucket];
-    if (cumulative >= rank) return std::clamp(representative(bucket), min_, max_);
+    if (cumulative >= rank)
+      return std::clamp(representative(bucket), min_, max_);
   }
   return max_; // unreachable: the buckets hold count_ samples
 }

@@ -17,28 +17,34 @@ public:
   explicit ReconfigWindows(std::vector<std::pair<double, double>> intervals) : intervals_(std::move(intervals)) {}
 
   void open(double t) {
-    if (running_++ == 0) start(t);
+    if (running_++ == 0)
+      start(t);
   }
   void close(double t) {
-    if (--running_ == 0) until_ = std::max(until_, t + settle_);
+    if (--running_ == 0)
+      until_ = std::max(until_, t + settle_);
   }
   /** `t` never decreases from one call to the next. */
   bool contains(double t) {
-    if (fixed()) return next_fixed(t);
+    if (fixed())
+      return next_fixed(t);
     return running_ > 0 || (has_current_ && t <= until_);
   }
   /** The merged intervals so far; an open window ends at `now`. */
   std::vector<std::pair<double, double>> intervals(double now) const {
     std::vector<std::pair<double, double>> out = intervals_;
-    if (has_current_) out.emplace_back(current_start_, running_ > 0 ? now : std::min(until_, now));
+    if (has_current_)
+      out.emplace_back(current_start_, running_ > 0 ? now : std::min(until_, now));
     return out;
   }
 
 private:
   bool fixed() const { return !intervals_.empty() && settle_ < 0; }
   void start(double t) {
-    if (has_current_ && t <= until_) return; // overlaps the current window: extend it
-    if (has_current_) intervals_.emplace_back(current_start_, until_);
+    if (has_current_ && t <= until_)
+      return; // overlaps the current window: extend it
+    if (has_current_)
+      intervals_.emplace_back(current_start_, until_);
     has_current_ = true;
     current_start_ = t;
     until_ = t;

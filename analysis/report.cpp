@@ -218,7 +218,8 @@ std::string control_summary(const RunResult& result) {
     }
   }
 
-  if (control.deadlocks.empty() && control.stolen_queues.empty() && control.inversions.empty()) return out.str();
+  if (control.deadlocks.empty() && control.stolen_queues.empty() && control.inversions.empty())
+    return out.str();
   out << "\nVIOLATIONS\n";
   for (const DeadlockReport& dl : control.deadlocks) {
     std::snprintf(line, sizeof line, "  DEADLOCK at %.6fs:", dl.time);
@@ -251,7 +252,8 @@ std::string control_summary(const RunResult& result) {
 
 double throughput_loss(const RunResult& result) {
   const uint64_t base = result.baseline.requests.completed;
-  if (!result.baseline.present || base == 0) return 0;
+  if (!result.baseline.present || base == 0)
+    return 0;
   return 1.0 - static_cast<double>(overall_counts(result).completed) / static_cast<double>(base);
 }
 
@@ -334,6 +336,13 @@ Json to_json(const RunResult& result) {
                      {"resets", result.data.resets},
                      {"requests_lost", result.data.requests_lost},
                      {"requests_retried", result.data.requests_retried}};
+  Json& series = out["series"];
+  series["window_s"] = result.series.window;
+  series["completed"] = result.series.completed;
+  Json mean = Json::array();
+  for (std::size_t i = 0; i < result.series.completed.size(); ++i)
+    mean.push_back(result.series.completed[i] ? result.series.latency_sum[i] / result.series.completed[i] : 0.0);
+  series["mean_latency_s"] = mean;
   out["control"] = control_json(result.control);
   out["monitors"] = monitors_json(result.control);
   Json& cards = out["cards"];
@@ -371,7 +380,8 @@ std::string human_summary(const RunResult& result, double wall_seconds) {
   };
   for (const GuestResult& guest : result.guests)
     row(guest.name, guest.requests, guest.latency);
-  if (result.guests.size() > 1) row("all", overall_counts(result), overall_latency(result));
+  if (result.guests.size() > 1)
+    row("all", overall_counts(result), overall_latency(result));
 
   out << "\n";
   std::snprintf(line, sizeof line, "%-6s %-8s %8s %12s %12s\n", "card", "type", "engines", "utilization", "served");
@@ -381,7 +391,8 @@ std::string human_summary(const RunResult& result, double wall_seconds) {
                   card.engines, 100.0 * card.utilization, static_cast<unsigned long long>(card.served));
     out << line;
   }
-  if (result.control.enabled) out << control_summary(result);
+  if (result.control.enabled)
+    out << control_summary(result);
   return out.str();
 }
 

@@ -18,9 +18,12 @@ LatencySummary LatencySummary::of(const LatencyHistogram& h) {
 
 std::vector<std::string> RunResult::violations() const {
   std::vector<std::string> out;
-  if (!control.deadlocks.empty()) out.emplace_back("deadlock");
-  if (!control.inversions.empty()) out.emplace_back("lock_order_inversion");
-  if (!control.stolen_queues.empty()) out.emplace_back("stolen_queue");
+  if (!control.deadlocks.empty())
+    out.emplace_back("deadlock");
+  if (!control.inversions.empty())
+    out.emplace_back("lock_order_inversion");
+  if (!control.stolen_queues.empty())
+    out.emplace_back("stolen_queue");
   return out;
 }
 

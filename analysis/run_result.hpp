@@ -148,6 +148,13 @@ struct BaselineFigures {
   LatencySummary window_latency;
 };
 
+/** Completions and their mean latency in fixed windows of the run, warm-up included: what MSER-5 reads. */
+struct TimeSeries {
+  double window = 0;
+  std::vector<uint64_t> completed;
+  std::vector<double> latency_sum;
+};
+
 struct RunResult {
   Manifest manifest;
   double horizon = 0;
@@ -160,6 +167,7 @@ struct RunResult {
   ControlResult control;
   WindowFigures windows;
   BaselineFigures baseline;
+  TimeSeries series;
 
   double window() const { return horizon - warmup; }
   /** The violations monitors found, by name (deadlock, lock_order_inversion, stolen_queue), each once. */

@@ -25,7 +25,8 @@ public:
   }
 
   void merge(const RunningStats& other) {
-    if (other.n_ == 0) return;
+    if (other.n_ == 0)
+      return;
     if (n_ == 0) {
       *this = other;
       return;

@@ -36,9 +36,11 @@ double beta_continued_fraction(double a, double b, double x) {
   double d = 0.0;
   auto step = [&](double numerator) {
     d = 1.0 + numerator * d;
-    if (std::abs(d) < tiny) d = tiny;
+    if (std::abs(d) < tiny)
+      d = tiny;
     c = 1.0 + numerator / c;
-    if (std::abs(c) < tiny) c = tiny;
+    if (std::abs(c) < tiny)
+      c = tiny;
     d = 1.0 / d;
     const double delta = c * d;
     f *= delta;
@@ -46,10 +48,12 @@ double beta_continued_fraction(double a, double b, double x) {
   };
   for (int m = 0; m < iterations; ++m) {
     const double odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)); // d_{2m+1}
-    if (step(odd)) return 1.0 / f;
+    if (step(odd))
+      return 1.0 / f;
     const int k = m + 1;
     const double even = k * (b - k) * x / ((a + 2 * k - 1) * (a + 2 * k)); // d_{2k}
-    if (step(even)) return 1.0 / f;
+    if (step(even))
+      return 1.0 / f;
   }
   throw std::runtime_error("regularized_incomplete_beta(): continued fraction did not converge for a=" + to_text(a) +
                            " b=" + to_text(b) + " x=" + to_text(x));
@@ -57,12 +61,15 @@ double beta_continued_fraction(double a, double b, double x) {
 
 // I_x(a, b) with y = 1 - x given separately, so that callers who know y exactly (t distribution) keep its digits.
 double incomplete_beta(double a, double b, double x, double y) {
-  if (x <= 0.0) return 0.0;
-  if (y <= 0.0) return 1.0;
+  if (x <= 0.0)
+    return 0.0;
+  if (y <= 0.0)
+    return 1.0;
   const double log_front = a * std::log(x) + b * std::log(y) - (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b));
   const double front = std::exp(log_front);
   // The fraction converges fast for x < (a+1)/(a+b+2); beyond it, evaluate the mirror image.
-  if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_continued_fraction(a, b, x) / a;
+  if (x < (a + 1.0) / (a + b + 2.0))
+    return front * beta_continued_fraction(a, b, x) / a;
   return 1.0 - front * beta_continued_fraction(b, a, y) / b;
 }
 
@@ -86,7 +93,8 @@ double solve_decreasing(Decreasing f, double target) {
   while (f(hi) > target) {
     lo = hi;
     hi *= 2.0;
-    if (!std::isfinite(hi)) return kInf;
+    if (!std::isfinite(hi))
+      return kInf;
   }
   for (int i = 0; i < 2000 && hi - lo > 1e-15 * hi; ++i) {
     const double mid = 0.5 * (lo + hi);
@@ -106,7 +114,8 @@ double solve_increasing(Increasing f, double target) {
 
 double normal_upper_quantile_positive(double p) {
   // p > 0.5; the central form keeps relative accuracy near the median, the tail form in the tail.
-  if (p < 0.75) return solve_increasing([](double z) { return std::erf(z / std::sqrt(2.0)); }, 2.0 * p - 1.0);
+  if (p < 0.75)
+    return solve_increasing([](double z) { return std::erf(z / std::sqrt(2.0)); }, 2.0 * p - 1.0);
   return solve_decreasing([](double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }, 1.0 - p);
 }
 
@@ -123,8 +132,10 @@ double student_t_cdf(double t, double dof) {
   if (!(dof > 0.0) || std::isnan(t))
     throw std::domain_error("student_t_cdf(): need dof > 0 and a number t, got t=" + to_text(t) +
                             " dof=" + to_text(dof));
-  if (std::isinf(dof)) return 0.5 * std::erfc(-t / std::sqrt(2.0));
-  if (std::isinf(t)) return t > 0 ? 1.0 : 0.0;
+  if (std::isinf(dof))
+    return 0.5 * std::erfc(-t / std::sqrt(2.0));
+  if (std::isinf(t))
+    return t > 0 ? 1.0 : 0.0;
   const double tail = t_upper_tail(std::abs(t), dof);
   return t >= 0.0 ? 1.0 - tail : tail;
 }
@@ -133,14 +144,19 @@ double student_t_quantile(double p, double dof) {
   if (!(p >= 0.0 && p <= 1.0) || !(dof > 0.0))
     throw std::domain_error("student_t_quantile(): need 0 <= p <= 1 and dof > 0, got p=" + to_text(p) +
                             " dof=" + to_text(dof));
-  if (p == 0.0) return -kInf;
-  if (p == 1.0) return kInf;
-  if (p == 0.5) return 0.0;
-  if (p < 0.5) return -student_t_quantile(1.0 - p, dof);
+  if (p == 0.0)
+    return -kInf;
+  if (p == 1.0)
+    return kInf;
+  if (p == 0.5)
+    return 0.0;
+  if (p < 0.5)
+    return -student_t_quantile(1.0 - p, dof);
 
   if (dof > kExpansionDof) {
     const double z = normal_upper_quantile_positive(p);
-    if (std::isinf(dof)) return z;
+    if (std::isinf(dof))
+      return z;
     // Abramowitz & Stegun 26.7.5: t = z + g1/v + g2/v^2 + g3/v^3 + g4/v^4.
     const double z2 = z * z;
     const double g1 = z * (z2 + 1) / 4;
@@ -149,7 +165,8 @@ double student_t_quantile(double p, double dof) {
     const double g4 = z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) / 92160;
     return z + (g1 + (g2 + (g3 + g4 / dof) / dof) / dof) / dof;
   }
-  if (p < 0.75) return solve_increasing([dof](double t) { return t_central(t, dof); }, 2.0 * p - 1.0);
+  if (p < 0.75)
+    return solve_increasing([dof](double t) { return t_central(t, dof); }, 2.0 * p - 1.0);
   return solve_decreasing([dof](double t) { return t_upper_tail(t, dof); }, 1.0 - p);
 }
 

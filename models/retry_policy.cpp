@@ -50,14 +50,16 @@ private:
 
 int read_attempts(const ConfigNode& node) {
   const int64_t n = node.integer_or("max_attempts", 10);
-  if (n < 1 || n > 1000000) node.fail("max_attempts", "must be between 1 and 1000000");
+  if (n < 1 || n > 1000000)
+    node.fail("max_attempts", "must be between 1 and 1000000");
   return static_cast<int>(n);
 }
 
 std::vector<std::string> read_on(const ConfigNode& node) {
   std::vector<std::string> on = node.has("on") ? node.strings("on") : std::vector<std::string>{"EBUSY", "EAGAIN"};
   for (const std::string& e : on)
-    if (e.empty() || e[0] != 'E') node.fail("on", "expected errno names like \"EBUSY\", got \"" + e + "\"");
+    if (e.empty() || e[0] != 'E')
+      node.fail("on", "expected errno names like \"EBUSY\", got \"" + e + "\"");
   return on;
 }
 
@@ -101,9 +103,12 @@ const RetryPolicyRegistry& retry_policy_registry() {
              const double base = n.duration("base");
              const double cap = n.duration_or("max", 1.0);
              const double jitter = n.number_or("jitter", 0.0);
-             if (!(base > 0)) n.fail("base", "must be longer than 0s");
-             if (cap < base) n.fail("max", "must be at least base");
-             if (jitter < 0 || jitter > 1) n.fail("jitter", "must be between 0 and 1");
+             if (!(base > 0))
+               n.fail("base", "must be longer than 0s");
+             if (cap < base)
+               n.fail("max", "must be at least base");
+             if (jitter < 0 || jitter > 1)
+               n.fail("jitter", "must be between 0 and 1");
              return std::make_shared<ExponentialBackoff>(base, cap, jitter, read_attempts(n), read_on(n));
            }});
     return r;

@@ -6,6 +6,7 @@
 #include "models/config_node.hpp"
 #include "models/distribution.hpp"
 #include "models/operation.hpp"
+#include "sim/experiment/experiment.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
 
@@ -20,7 +21,10 @@
 
 namespace apq::cli {
 
-namespace {
+int default_jobs() {
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
 
 std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
   std::vector<ConfigOverride> out;
@@ -30,17 +34,20 @@ std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
       throw ConfigError("--set " + item, "expected PATH=VALUE, e.g. --set run.seed=3");
     out.push_back(ConfigOverride{item.substr(0, eq), item.substr(eq + 1)});
   }
-  if (options.seed) out.push_back(ConfigOverride{"run.seed", std::to_string(*options.seed)});
+  if (options.seed)
+    out.push_back(ConfigOverride{"run.seed", std::to_string(*options.seed)});
   return out;
 }
 
-/** Fails before a long run, not after, when the result could not be written. */
 void check_writable_destination(const std::string& file, const std::string& flag) {
-  if (file.empty()) return;
+  if (file.empty())
+    return;
   const std::filesystem::path dir = std::filesystem::path(file).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw ConfigError(flag + " " + file, "directory " + dir.string() + " does not exist");
 }
+
+namespace {
 
 template <class R>
 void print_registry(const R& registry, const std::string& title) {
@@ -69,6 +76,63 @@ void print_registry(const R& registry, const std::string& title) {
 
 } // namespace
 
+namespace {
+
+/** Violations some run found that the scenario does not declare in [run] expect. */
+std::string unexpected_violations(const Scenario& scenario, const std::vector<std::string>& found) {
+  std::string unexpected;
+  for (const std::string& violation : found)
+    if (std::find(scenario.run.expect.begin(), scenario.run.expect.end(), violation) == scenario.run.expect.end() &&
+        unexpected.find(violation) == std::string::npos)
+      unexpected += (unexpected.empty() ? "" : ", ") + violation;
+  return unexpected;
+}
+
+int report_unexpected(const std::string& unexpected) {
+  if (unexpected.empty())
+    return kExitOk;
+  std::cerr << "apqsim: the monitors found " << unexpected
+            << ", which the scenario does not expect ([run] expect = [...] declares expected violations)\n";
+  return kExitViolation;
+}
+
+int run_replicated(const Scenario& scenario, const RunCommandOptions& options, int replications) {
+  if (!options.trace_file.empty()) {
+    std::cerr << "--trace: error: a trace follows one run; drop --replications (or [run] replications) to trace\n";
+    return kExitUsage;
+  }
+  StoppingRule rule;
+  rule.replications = static_cast<std::size_t>(replications);
+  rule.target_half_width = scenario.run.target_half_width;
+  rule.target_metric = scenario.run.target_metric;
+  rule.max_replications = static_cast<std::size_t>(std::max(scenario.run.max_replications, replications));
+  ExperimentOptions experiment;
+  experiment.jobs = options.jobs;
+  experiment.confidence = scenario.run.confidence;
+  experiment.simgrid_args = options.simgrid_args;
+  const ReplicatedResult result = replicate(scenario, rule, experiment);
+  if (!options.json_file.empty())
+    write_file_atomically(options.json_file,
+                          replicated_json(scenario, result, rule, scenario.run.confidence).dump(2) + "\n");
+  if (!options.quiet)
+    std::cout << replicated_summary(scenario, result, scenario.run.confidence);
+  if (rule.target_half_width > 0 && !result.target_reached)
+    std::cerr << "apqsim: " << rule.target_metric << " did not reach the relative half-width " << rule.target_half_width
+              << " within " << rule.max_replications << " replications\n";
+  // The monitors' names and the figures that count their findings.
+  const std::pair<const char*, const char*> kMonitors[] = {{"deadlock", "monitors.deadlocks"},
+                                                           {"stolen_queue", "monitors.stolen_queues"},
+                                                           {"lock_order_inversion", "monitors.lock_order_inversions"}};
+  std::vector<std::string> found;
+  for (const Replication& r : result.runs)
+    for (const auto& [name, path] : kMonitors)
+      if (auto it = r.figures.find(path); it != r.figures.end() && it->second > 0)
+        found.emplace_back(name);
+  return report_unexpected(unexpected_violations(scenario, found));
+}
+
+} // namespace
+
 int run_command(const RunCommandOptions& options) {
   Scenario scenario;
   try {
@@ -79,6 +143,9 @@ int run_command(const RunCommandOptions& options) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
   }
+  const int replications = options.replications.value_or(scenario.run.replications);
+  if (replications > 1 || scenario.run.target_half_width > 0 || scenario.run.detect_warmup)
+    return run_replicated(scenario, options, replications);
   RunOptions run;
   run.simgrid_args = options.simgrid_args;
   // The trace streams to a temporary file, renamed only once the run is complete.
@@ -141,17 +208,9 @@ int run_command(const RunCommandOptions& options) {
       return kExitUsage;
     }
   }
-  if (!options.quiet) std::cout << human_summary(result, wall);
-  std::string unexpected;
-  for (const std::string& violation : result.violations())
-    if (std::find(scenario.run.expect.begin(), scenario.run.expect.end(), violation) == scenario.run.expect.end())
-      unexpected += (unexpected.empty() ? "" : ", ") + violation;
-  if (!unexpected.empty()) {
-    std::cerr << "apqsim: the monitors found " << unexpected
-              << ", which the scenario does not expect ([run] expect = [...] declares expected violations)\n";
-    return kExitViolation;
-  }
-  return kExitOk;
+  if (!options.quiet)
+    std::cout << human_summary(result, wall);
+  return report_unexpected(unexpected_violations(scenario, result.violations()));
 }
 
 int check_command(const ScenarioOptions& options) {
@@ -171,7 +230,8 @@ int check_command(const ScenarioOptions& options) {
 
 int list_command(const std::string& kind) {
   const bool all = kind == "all";
-  if (all || kind == "cards") print_registry(card_type_registry(), "Card types, [[cards]] type = NAME");
+  if (all || kind == "cards")
+    print_registry(card_type_registry(), "Card types, [[cards]] type = NAME");
   if (all || kind == "distributions")
     print_registry(distribution_registry(), "Service-time distributions, service = { dist = NAME, ... }");
   if (all || kind == "workloads")

@@ -26,10 +26,58 @@ struct RunCommandOptions {
   std::string trace_file;
   bool quiet = false;
   std::vector<std::string> simgrid_args;
+  std::optional<int> replications; ///< --replications, else [run] replications
+  int jobs = 1;                    ///< --jobs: children at once
+};
+
+struct CompareCommandOptions {
+  std::string file;
+  std::string json_file;
+  std::string csv_file;
+  std::optional<int> replications;
+  int jobs = 1;
+  bool quiet = false;
+};
+
+struct SweepCommandOptions {
+  std::string file;
+  std::string out_dir;
+  std::string shard;
+  int jobs = 1;
+  bool quiet = false;
+};
+
+struct MergeCommandOptions {
+  std::vector<std::string> dirs;
+  std::string out_dir;
+};
+
+struct AnalyticCommandOptions {
+  ScenarioOptions scenario;
+  std::string json_file;
+};
+
+struct PlanCommandOptions {
+  std::string file;
+  std::string json_file;
+  int jobs = 1;
+  bool quiet = false;
 };
 
 int run_command(const RunCommandOptions& options);
 int check_command(const ScenarioOptions& options);
 int list_command(const std::string& kind);
+int compare_command(const CompareCommandOptions& options);
+int sweep_command(const SweepCommandOptions& options);
+int merge_command(const MergeCommandOptions& options);
+int analytic_command(const AnalyticCommandOptions& options);
+int plan_command(const PlanCommandOptions& options);
+
+// Shared by the commands (commands.cpp).
+std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options);
+/** Fails before a long run, not after, when the result could not be written. */
+void check_writable_destination(const std::string& file, const std::string& flag);
+/** The default of --jobs: every core. */
+int default_jobs();
 
 } // namespace apq::cli

@@ -27,7 +27,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario did not expect; 2 usage or "
              "config error.\nExamples:\n  apqsim run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
-             "--json out.json --seed 7\n  apqsim check my-scenario.toml\n  apqsim list cards");
+             "--json out.json --seed 7\n  apqsim run configs/seed/abba-deadlock.toml\n  apqsim run "
+             "configs/quickstart.toml --replications 10\n  apqsim compare configs/compare/locking-strategies.toml\n"
+             "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim check my-scenario.toml\n"
+             "  apqsim list cards");
 
   apq::cli::RunCommandOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Simulate one scenario; print a summary, optionally write JSON");
@@ -36,9 +39,52 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--trace", run.trace_file,
                       "Write every request event (issue, send, start, done, collect, fail) to this CSV file");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing on success");
+  run_cmd
+      ->add_option("--replications", run.replications,
+                   "Independent replications (seeds seed, seed+1, ...): every figure gets a confidence interval "
+                   "(default: [run] replications)")
+      ->check(CLI::Range(1, 100000));
+  run.jobs = apq::cli::default_jobs();
+  run_cmd->add_option("--jobs,-j", run.jobs, "Runs at once, each in a forked child (default: all cores)")
+      ->check(CLI::Range(1, 1024));
   std::vector<std::string> sg_cfg, sg_log;
   run_cmd->add_option("--cfg", sg_cfg, "SimGrid configuration item, e.g. contexts/factory:raw (repeatable)");
   run_cmd->add_option("--log", sg_log, "SimGrid log setting, e.g. root.thres:info (repeatable)");
+
+  apq::cli::CompareCommandOptions compare;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "One workload under several variants (strategies, retry policies): a table with paired intervals");
+  compare_cmd->add_option("file", compare.file, "Experiment file with a [compare] table")->required();
+  compare_cmd->add_option("--json", compare.json_file, "Write the comparison (figures, paired differences) as JSON");
+  compare_cmd->add_option("--csv", compare.csv_file, "Write every run's figures as long-format CSV");
+  compare_cmd->add_option("--replications", compare.replications, "Replications per variant ([compare] replications)");
+  compare.jobs = apq::cli::default_jobs();
+  compare_cmd->add_option("--jobs,-j", compare.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
+  compare_cmd->add_flag("-q,--quiet", compare.quiet, "Print nothing on success");
+
+  apq::cli::SweepCommandOptions sweep;
+  CLI::App* sweep_cmd = app.add_subcommand(
+      "sweep", "Factors over config keys (grid, zip or list), replicated; resumable, shardable across a cluster");
+  sweep_cmd->add_option("file", sweep.file, "Experiment file with a [sweep] table")->required();
+  sweep_cmd->add_option("--out,-o", sweep.out_dir, "Output directory (one JSON per point, merged results)")->required();
+  sweep_cmd->add_option("--shard", sweep.shard, "Run only slice i of n (i/n, 1-based), e.g. $SLURM_ARRAY_TASK_ID/8");
+  sweep.jobs = apq::cli::default_jobs();
+  sweep_cmd->add_option("--jobs,-j", sweep.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
+  sweep_cmd->add_flag("-q,--quiet", sweep.quiet, "Print nothing on success");
+
+  apq::cli::MergeCommandOptions merge;
+  CLI::App* merge_cmd = app.add_subcommand("merge", "Join the output directories of a sweep's shards");
+  merge_cmd->add_option("dirs", merge.dirs, "Shard output directories")->required();
+  merge_cmd->add_option("--out,-o", merge.out_dir, "Where to write results.{csv,json} (default: the first dir)");
+
+  apq::cli::PlanCommandOptions plan;
+  CLI::App* plan_cmd = app.add_subcommand(
+      "plan", "Smallest resources (the factors the file names) meeting p99 / loss SLOs under reconfiguration");
+  plan_cmd->add_option("file", plan.file, "Experiment file with a [plan] table")->required();
+  plan_cmd->add_option("--json", plan.json_file, "Write every candidate's verdicts and figures as JSON");
+  plan.jobs = apq::cli::default_jobs();
+  plan_cmd->add_option("--jobs,-j", plan.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
+  plan_cmd->add_flag("-q,--quiet", plan.quiet, "Print nothing on success");
 
   apq::cli::ScenarioOptions check;
   CLI::App* check_cmd = app.add_subcommand("check", "Validate a scenario without running it");
@@ -63,6 +109,15 @@ int main(int argc, char** argv) {
       run.simgrid_args.push_back("--log=" + item);
     return apq::cli::run_command(run);
   }
-  if (*check_cmd) return apq::cli::check_command(check);
+  if (*check_cmd)
+    return apq::cli::check_command(check);
+  if (*compare_cmd)
+    return apq::cli::compare_command(compare);
+  if (*sweep_cmd)
+    return apq::cli::sweep_command(sweep);
+  if (*merge_cmd)
+    return apq::cli::merge_command(merge);
+  if (*plan_cmd)
+    return apq::cli::plan_command(plan);
   return apq::cli::list_command(list_kind);
 }

@@ -13,7 +13,8 @@ namespace {
 
 IdSet read_id_value(const ConfigNode& node, std::string_view key) {
   const toml::node* raw = node.raw(key);
-  if (raw == nullptr) node.fail("missing required key '" + std::string(key) + "'");
+  if (raw == nullptr)
+    node.fail("missing required key '" + std::string(key) + "'");
   try {
     return parse_id_node(*raw);
   } catch (const std::invalid_argument& e) {
@@ -23,7 +24,8 @@ IdSet read_id_value(const ConfigNode& node, std::string_view key) {
 
 int read_single_id(const ConfigNode& node, std::string_view key) {
   const IdSet ids = read_id_value(node, key);
-  if (ids.size() != 1) node.fail(key, "expected one id, got " + std::to_string(ids.size()));
+  if (ids.size() != 1)
+    node.fail(key, "expected one id, got " + std::to_string(ids.size()));
   return ids.ids().front();
 }
 
@@ -42,7 +44,8 @@ int read_mdev(const ConfigNode& node, const Scenario& scenario) {
 int read_guest(const ConfigNode& node, const Scenario& scenario) {
   const std::string name = node.string("guest");
   const int g = scenario.find_guest(name);
-  if (g < 0) node.fail("guest", "no guest named '" + name + "'");
+  if (g < 0)
+    node.fail("guest", "no guest named '" + name + "'");
   return g;
 }
 
@@ -64,7 +67,8 @@ MaskChange read_mask(const ConfigNode& node) {
 
 void check_op_name(const ConfigNode& node, std::string_view key, const std::string& op) {
   const auto& ops = admin_operations();
-  if (std::find(ops.begin(), ops.end(), op) != ops.end()) return;
+  if (std::find(ops.begin(), ops.end(), op) != ops.end())
+    return;
   std::string valid;
   for (const std::string& name : ops)
     valid += (valid.empty() ? "" : ", ") + name;
@@ -85,7 +89,8 @@ AdminAction read_action(const ConfigNode& node, const Scenario& scenario) {
     action.mdev = scenario.guests[static_cast<std::size_t>(action.guest)].mdev;
   } else if (op == "card_offline" || op == "card_online") {
     action.id = read_single_id(node, "adapter");
-    if (scenario.find_card(action.id) == nullptr) node.fail("adapter", "no card has this adapter id");
+    if (scenario.find_card(action.id) == nullptr)
+      node.fail("adapter", "no card has this adapter id");
   } else {
     action.mdev = read_mdev(node, scenario);
     if (op.ends_with("_adapter"))
@@ -97,17 +102,20 @@ AdminAction read_action(const ConfigNode& node, const Scenario& scenario) {
 }
 
 RetryPolicyPtr read_retry(const ConfigNode& node) {
-  if (auto table = node.table_opt("retry")) return make_retry_policy(*table);
+  if (auto table = node.table_opt("retry"))
+    return make_retry_policy(*table);
   return no_retry();
 }
 
 std::vector<TimelineEntry> read_timeline(const ConfigNode& reconfig, const Scenario& scenario) {
   std::vector<TimelineEntry> timeline;
-  if (!reconfig.has("timeline")) return timeline;
+  if (!reconfig.has("timeline"))
+    return timeline;
   for (const ConfigNode& node : reconfig.tables("timeline")) {
     TimelineEntry entry;
     entry.at = node.duration("at");
-    if (entry.at >= scenario.run.horizon) node.fail("at", "after the horizon: the operation would never run");
+    if (entry.at >= scenario.run.horizon)
+      node.fail("at", "after the horizon: the operation would never run");
     entry.action = read_action(node, scenario);
     entry.name = node.string_or("name", "admin-" + std::to_string(timeline.size() + 1));
     entry.retry = read_retry(node);
@@ -119,21 +127,25 @@ std::vector<TimelineEntry> read_timeline(const ConfigNode& reconfig, const Scena
 
 std::vector<RandomAdmin> read_random(const ConfigNode& reconfig, const Scenario& scenario) {
   std::vector<RandomAdmin> admins;
-  if (!reconfig.has("random")) return admins;
+  if (!reconfig.has("random"))
+    return admins;
   for (const ConfigNode& node : reconfig.tables("random")) {
     RandomAdmin admin;
     admin.name = node.string_or("name", "random-" + std::to_string(admins.size() + 1));
     admin.where = node.where();
     admin.rate = node.rate("rate");
-    if (!(admin.rate > 0)) node.fail("rate", "must be more than 0");
+    if (!(admin.rate > 0))
+      node.fail("rate", "must be more than 0");
     admin.start = node.duration_or("start", 0.0);
     admin.stop = node.duration_or("stop", scenario.run.horizon);
-    if (admin.stop <= admin.start) node.fail("stop", "must be after start");
+    if (admin.stop <= admin.start)
+      node.fail("stop", "must be after start");
     const ConfigNode ops = node.table("ops");
     for (const std::string& op : ops.keys()) {
       check_op_name(ops, op, op);
       const double weight = ops.number(op);
-      if (!(weight > 0)) ops.fail(op, "weights must be more than 0");
+      if (!(weight > 0))
+        ops.fail(op, "weights must be more than 0");
       admin.ops.emplace_back(op, weight);
     }
     if (admin.ops.empty())
@@ -141,27 +153,35 @@ std::vector<RandomAdmin> read_random(const ConfigNode& reconfig, const Scenario&
     if (node.has("mdevs"))
       for (const std::string& name : node.strings("mdevs")) {
         const int m = scenario.find_mdev(name);
-        if (m < 0) node.fail("mdevs", "no mdev named '" + name + "'");
+        if (m < 0)
+          node.fail("mdevs", "no mdev named '" + name + "'");
         admin.mdevs.push_back(m);
       }
     if (node.has("guests"))
       for (const std::string& name : node.strings("guests")) {
         const int g = scenario.find_guest(name);
-        if (g < 0) node.fail("guests", "no guest named '" + name + "'");
+        if (g < 0)
+          node.fail("guests", "no guest named '" + name + "'");
         admin.guests.push_back(g);
       }
-    if (node.has("adapters")) admin.adapters = read_id_value(node, "adapters");
-    if (node.has("domains")) admin.domains = read_id_value(node, "domains");
+    if (node.has("adapters"))
+      admin.adapters = read_id_value(node, "adapters");
+    if (node.has("domains"))
+      admin.domains = read_id_value(node, "domains");
     // Each operation needs its kind of target.
     for (const auto& [op, weight] : admin.ops) {
       const bool needs_mdev = op.find("assign") != std::string::npos || op == "vfio_reset";
       const bool needs_adapter = op.ends_with("_adapter") || op == "apmask_store" || op.starts_with("card_");
       const bool needs_domain = op.ends_with("_domain") || op == "aqmask_store";
       const bool needs_guest = op == "set_kvm" || op == "unset_kvm";
-      if (needs_mdev && admin.mdevs.empty()) node.fail("ops", op + " needs targets: add mdevs = [\"...\"]");
-      if (needs_adapter && admin.adapters.empty()) node.fail("ops", op + " needs targets: add adapters = \"0x..\"");
-      if (needs_domain && admin.domains.empty()) node.fail("ops", op + " needs targets: add domains = \"0x..\"");
-      if (needs_guest && admin.guests.empty()) node.fail("ops", op + " needs targets: add guests = [\"...\"]");
+      if (needs_mdev && admin.mdevs.empty())
+        node.fail("ops", op + " needs targets: add mdevs = [\"...\"]");
+      if (needs_adapter && admin.adapters.empty())
+        node.fail("ops", op + " needs targets: add adapters = \"0x..\"");
+      if (needs_domain && admin.domains.empty())
+        node.fail("ops", op + " needs targets: add domains = \"0x..\"");
+      if (needs_guest && admin.guests.empty())
+        node.fail("ops", op + " needs targets: add guests = [\"...\"]");
     }
     admin.retry = read_retry(node);
     node.reject_unknown_keys();
@@ -216,9 +236,11 @@ ControlSpec read_control(const ConfigNode& root, const Scenario& scenario) {
                                                                           : builtin_strategy("mainline-6.0"));
   control.reset_time = deterministic_distribution(0.015);
   if (auto table = root.table_opt("control")) {
-    if (auto reset = table->table_opt("reset_time")) control.reset_time = make_distribution(*reset);
+    if (auto reset = table->table_opt("reset_time"))
+      control.reset_time = make_distribution(*reset);
     control.reset_poll = table->duration_or("reset_poll", control.reset_poll);
-    if (!(control.reset_poll > 0)) table->fail("reset_poll", "must be longer than 0s");
+    if (!(control.reset_poll > 0))
+      table->fail("reset_poll", "must be longer than 0s");
     control.window_after = table->duration_or("window_after", control.window_after);
     control.baseline = table->boolean_or("baseline", control.baseline);
     table->reject_unknown_keys();

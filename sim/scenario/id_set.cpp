@@ -40,7 +40,8 @@ int parse_id(std::string_view text, std::string_view whole) {
 std::vector<int> IdSet::ids() const {
   std::vector<int> out;
   for (int i = 0; i <= kMaxApId; ++i)
-    if (bits_.test(static_cast<std::size_t>(i))) out.push_back(i);
+    if (bits_.test(static_cast<std::size_t>(i)))
+      out.push_back(i);
   return out;
 }
 
@@ -56,9 +57,11 @@ std::string IdSet::str() const {
     std::size_t j = i;
     while (j + 1 < list.size() && list[j + 1] == list[j] + 1)
       ++j;
-    if (!out.empty()) out += ',';
+    if (!out.empty())
+      out += ',';
     out += hex(list[i]);
-    if (j > i) out += "-" + hex(list[j]);
+    if (j > i)
+      out += "-" + hex(list[j]);
     i = j + 1;
   }
   return out;
@@ -66,7 +69,8 @@ std::string IdSet::str() const {
 
 IdSet parse_id_list(std::string_view text) {
   IdSet set;
-  if (trim(text).empty()) return set;
+  if (trim(text).empty())
+    return set;
   std::string_view rest = text;
   while (true) {
     const std::size_t comma = rest.find(',');
@@ -82,14 +86,16 @@ IdSet parse_id_list(std::string_view text) {
       for (int id = first; id <= last; ++id)
         set.insert(id);
     }
-    if (comma == std::string_view::npos) break;
+    if (comma == std::string_view::npos)
+      break;
     rest.remove_prefix(comma + 1);
   }
   return set;
 }
 
 IdSet parse_id_node(const toml::node& node) {
-  if (auto s = node.value<std::string>()) return parse_id_list(*s);
+  if (auto s = node.value<std::string>())
+    return parse_id_list(*s);
   if (node.is_integer()) {
     const int64_t v = *node.value<int64_t>();
     if (v < 0 || v > kMaxApId)
@@ -101,7 +107,8 @@ IdSet parse_id_node(const toml::node& node) {
   if (const auto* array = node.as_array()) {
     IdSet set;
     for (const auto& item : *array) {
-      if (item.is_array()) throw std::invalid_argument("bad id list: nested arrays are not ids");
+      if (item.is_array())
+        throw std::invalid_argument("bad id list: nested arrays are not ids");
       set = set | parse_id_node(item);
     }
     return set;

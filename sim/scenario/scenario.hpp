@@ -20,7 +20,14 @@ struct RunSettings {
   double horizon = 0;              ///< simulated seconds; the run ends there
   double warmup = 0;               ///< statistics ignore what completes before it
   uint64_t seed = 1;               ///< every random stream derives from it and its own name
+  bool detect_warmup = false;      ///< warmup = "mser5": detected on a pilot run (replications)
   std::vector<std::string> expect; ///< violations the scenario expects (monitors; see the control plane)
+  // Replications (apqsim run): independent seeds seed, seed+1, ...
+  int replications = 1;
+  double confidence = 0.95;
+  double target_half_width = 0; ///< relative; 0 = a fixed number of replications
+  std::string target_metric = "summary.latency_s.p99";
+  int max_replications = 100;
 };
 
 struct CardSpec {
@@ -148,6 +155,9 @@ struct ConfigOverride {
 /** Loads, merges includes, applies overrides, and checks a scenario; throws ConfigError
  * ("file:line:col: error: ..."). */
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<ConfigOverride>& overrides = {});
+/** The file with its includes applied, experiment sections included ([compare], [sweep], [plan]); its nodes keep
+ * their file:line:column. */
+toml::table load_resolved_table(const std::filesystem::path& file);
 /** Same, from text (tests); `name` plays the file name in messages and anchors relative paths. */
 Scenario load_scenario_text(std::string_view text, const std::filesystem::path& name,
                             const std::vector<ConfigOverride>& overrides = {});

@@ -18,10 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr const char* kExperimentSections[] = {"compare", "sweep", "plan"};
+
 std::string location(const toml::source_region& where, const fs::path& fallback) {
   std::ostringstream out;
   out << (where.path ? *where.path : fallback.string());
-  if (where.begin.line > 0) out << ':' << where.begin.line << ':' << where.begin.column;
+  if (where.begin.line > 0)
+    out << ':' << where.begin.line << ':' << where.begin.column;
   return out.str();
 }
 
@@ -64,11 +67,13 @@ void merge_under(toml::table& dst, toml::table& src) {
 /** Applies `include = "file"` or `include = [...]`: later includes override earlier ones, the file overrides all. */
 void resolve_includes(toml::table& table, const fs::path& file, std::vector<fs::path>& chain) {
   toml::node* include = table.get("include");
-  if (include == nullptr) return;
+  if (include == nullptr)
+    return;
   std::vector<std::pair<fs::path, toml::source_region>> files;
   auto add = [&](const toml::node& node) {
     auto name = node.value<std::string>();
-    if (!name) fail_at(node.source(), file, "include: expected a file name or an array of file names");
+    if (!name)
+      fail_at(node.source(), file, "include: expected a file name or an array of file names");
     files.emplace_back(fs::path(file).parent_path() / *name, node.source());
   };
   if (const auto* array = include->as_array())
@@ -80,7 +85,8 @@ void resolve_includes(toml::table& table, const fs::path& file, std::vector<fs::
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     const fs::path canonical = fs::weakly_canonical(it->first);
     for (const fs::path& seen : chain)
-      if (seen == canonical) fail_at(it->second, file, "include cycle: " + it->first.string() + " includes itself");
+      if (seen == canonical)
+        fail_at(it->second, file, "include cycle: " + it->first.string() + " includes itself");
     toml::table part = parse_toml_file(it->first, it->second);
     chain.push_back(canonical);
     resolve_includes(part, it->first, chain);
@@ -116,7 +122,8 @@ void apply_override(toml::table& root, const ConfigOverride& o) {
   for (std::size_t start = 0;;) {
     const std::size_t dot = o.path.find('.', start);
     keys.push_back(o.path.substr(start, dot - start));
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos)
+      break;
     start = dot + 1;
   }
   toml::node* at = &root;
@@ -124,7 +131,8 @@ void apply_override(toml::table& root, const ConfigOverride& o) {
     const std::string& key = keys[i];
     if (auto* table = at->as_table()) {
       toml::node* next = table->get(key);
-      if (next == nullptr) next = &table->insert_or_assign(key, toml::table{}).first->second;
+      if (next == nullptr)
+        next = &table->insert_or_assign(key, toml::table{}).first->second;
       at = next;
     } else if (auto* array = at->as_array()) {
       std::size_t index = 0;
@@ -141,14 +149,16 @@ void apply_override(toml::table& root, const ConfigOverride& o) {
     }
   }
   auto* table = at->as_table();
-  if (table == nullptr) fail("cannot set '" + keys.back() + "': its parent is not a table");
+  if (table == nullptr)
+    fail("cannot set '" + keys.back() + "': its parent is not a table");
   table->insert_or_assign(keys.back(), std::move(*parsed.get("value")));
 }
 
 IdSet read_ids(const ConfigNode& node, std::string_view key, bool required) {
   const toml::node* raw = node.raw(key);
   if (raw == nullptr) {
-    if (required) node.fail(std::string("missing required key '") + std::string(key) + "' (ids like \"0x00-0x0f\")");
+    if (required)
+      node.fail(std::string("missing required key '") + std::string(key) + "' (ids like \"0x00-0x0f\")");
     return {};
   }
   try {
@@ -159,15 +169,36 @@ IdSet read_ids(const ConfigNode& node, std::string_view key, bool required) {
 }
 
 RunSettings read_run(const ConfigNode& root) {
-  if (!root.has("run")) root.fail("missing [run] table (horizon, warmup, seed)");
+  if (!root.has("run"))
+    root.fail("missing [run] table (horizon, warmup, seed)");
   const ConfigNode run = root.table("run");
   RunSettings settings;
   settings.horizon = run.duration("horizon");
-  if (settings.horizon <= 0) run.fail("horizon", "the horizon must be longer than 0s");
-  settings.warmup = run.duration_or("warmup", 0.0);
-  if (settings.warmup >= settings.horizon) run.fail("warmup", "the warm-up must end before the horizon");
+  if (settings.horizon <= 0)
+    run.fail("horizon", "the horizon must be longer than 0s");
+  if (run.has("warmup") && run.raw("warmup")->value<std::string>() == "mser5") {
+    settings.detect_warmup = true;
+  } else {
+    settings.warmup = run.duration_or("warmup", 0.0);
+    if (settings.warmup >= settings.horizon)
+      run.fail("warmup", "the warm-up must end before the horizon");
+  }
+  settings.replications = static_cast<int>(run.integer_or("replications", 1));
+  if (settings.replications < 1 || settings.replications > 100000)
+    run.fail("replications", "must be between 1 and 100000");
+  settings.confidence = run.number_or("confidence", settings.confidence);
+  if (!(settings.confidence > 0 && settings.confidence < 1))
+    run.fail("confidence", "must be between 0 and 1, e.g. 0.95");
+  settings.target_half_width = run.number_or("target_half_width", 0.0);
+  if (settings.target_half_width < 0)
+    run.fail("target_half_width", "a relative half-width, e.g. 0.05 for 5%");
+  settings.target_metric = run.string_or("target_metric", settings.target_metric);
+  settings.max_replications = static_cast<int>(run.integer_or("max_replications", 100));
+  if (settings.max_replications < settings.replications)
+    run.fail("max_replications", "must be at least replications");
   const int64_t seed = run.integer_or("seed", 1);
-  if (seed < 0) run.fail("seed", "the seed must be a non-negative integer");
+  if (seed < 0)
+    run.fail("seed", "the seed must be a non-negative integer");
   settings.seed = static_cast<uint64_t>(seed);
   if (const toml::node* expect = run.raw("expect")) {
     static const std::set<std::string> kViolations = {"deadlock", "stolen_queue", "lock_order_inversion"};
@@ -200,15 +231,18 @@ std::vector<CardSpec> read_cards(const ConfigNode& root) {
   for (const ConfigNode& table : root.tables("cards")) {
     const IdSet ids = read_ids(table, "ids", true);
     const IdSet domains = read_ids(table, "domains", true);
-    if (domains.empty()) table.fail("domains", "a card needs at least one domain");
+    if (domains.empty())
+      table.fail("domains", "a card needs at least one domain");
     auto type = std::make_shared<const CardType>(make_card_type(table));
     table.reject_unknown_keys();
     for (int adapter : ids.ids()) {
-      if (!seen.insert(adapter).second) table.fail("ids", "adapter " + hex_id(adapter) + " is configured twice");
+      if (!seen.insert(adapter).second)
+        table.fail("ids", "adapter " + hex_id(adapter) + " is configured twice");
       cards.push_back(CardSpec{adapter, type, domains, table.where("ids")});
     }
   }
-  if (cards.empty()) root.fail("no [[cards]]: a scenario needs at least one crypto card");
+  if (cards.empty())
+    root.fail("no [[cards]]: a scenario needs at least one crypto card");
   return cards;
 }
 
@@ -234,7 +268,8 @@ CompletionSpec read_completion(const ConfigNode& guest) {
       table->fail("mode", "unknown completion mode '" + mode + "'; valid: interrupt, polling");
     completion.delay = table->duration_or("delay", completion.delay);
     completion.poll_interval = table->duration_or("poll_interval", completion.poll_interval);
-    if (completion.poll_interval <= 0) table->fail("poll_interval", "the poll interval must be longer than 0s");
+    if (completion.poll_interval <= 0)
+      table->fail("poll_interval", "the poll interval must be longer than 0s");
     table->reject_unknown_keys();
   }
   return completion;
@@ -258,12 +293,15 @@ GuestTables read_guests(const ConfigNode& root) {
     GuestSpec guest;
     guest.name = table.string("name");
     guest.where = table.where("name");
-    if (!names.insert(guest.name).second) table.fail("name", "guest '" + guest.name + "' is defined twice");
+    if (!names.insert(guest.name).second)
+      table.fail("name", "guest '" + guest.name + "' is defined twice");
     if (table.has("mdev")) {
       const std::string mdev = table.string("mdev");
       for (std::size_t i = 0; i < out.mdevs.size(); ++i)
-        if (out.mdevs[i].name == mdev) guest.mdev = static_cast<int>(i);
-      if (guest.mdev < 0) table.fail("mdev", "no [[mdevs]] named '" + mdev + "'");
+        if (out.mdevs[i].name == mdev)
+          guest.mdev = static_cast<int>(i);
+      if (guest.mdev < 0)
+        table.fail("mdev", "no [[mdevs]] named '" + mdev + "'");
       if (!mdev_owner[guest.mdev].empty())
         table.fail("mdev", "mdev '" + mdev + "' is already attached to guest '" + mdev_owner[guest.mdev] + "'");
       mdev_owner[guest.mdev] = guest.name;
@@ -280,12 +318,14 @@ GuestTables read_guests(const ConfigNode& root) {
     guest.ops = OperationMix::from_config(table);
     guest.completion = read_completion(table);
     guest.scan_interval = table.duration_or("scan_interval", guest.scan_interval);
-    if (guest.scan_interval <= 0) table.fail("scan_interval", "the scan interval must be longer than 0s");
+    if (guest.scan_interval <= 0)
+      table.fail("scan_interval", "the scan interval must be longer than 0s");
     guest.cfg_change_notify = table.boolean_or("cfg_change_notify", false);
     table.reject_unknown_keys();
     out.guests.push_back(std::move(guest));
   }
-  if (out.guests.empty()) root.fail("no [[guests]]: a scenario needs at least one guest sending requests");
+  if (out.guests.empty())
+    root.fail("no [[guests]]: a scenario needs at least one guest sending requests");
   return out;
 }
 
@@ -342,6 +382,10 @@ void check_topology(const Scenario& scenario) {
 Scenario build(toml::table table, const fs::path& file, const std::vector<ConfigOverride>& overrides) {
   std::vector<fs::path> chain{fs::weakly_canonical(file)};
   resolve_includes(table, file, chain);
+  // An experiment file is a scenario plus its design ([compare], [sweep], [plan]), read by the experiment
+  // commands: it is not part of the scenario a run simulates, nor of its hash.
+  for (const char* section : kExperimentSections)
+    table.erase(section);
   for (const ConfigOverride& o : overrides)
     apply_override(table, o);
   Scenario scenario;
@@ -369,26 +413,37 @@ Scenario build(toml::table table, const fs::path& file, const std::vector<Config
 
 int Scenario::find_mdev(std::string_view name) const {
   for (std::size_t i = 0; i < mdevs.size(); ++i)
-    if (mdevs[i].name == name) return static_cast<int>(i);
+    if (mdevs[i].name == name)
+      return static_cast<int>(i);
   return -1;
 }
 
 int Scenario::find_guest(std::string_view name) const {
   for (std::size_t i = 0; i < guests.size(); ++i)
-    if (guests[i].name == name) return static_cast<int>(i);
+    if (guests[i].name == name)
+      return static_cast<int>(i);
   return -1;
 }
 
 int Scenario::guest_of_mdev(int mdev) const {
   for (std::size_t i = 0; i < guests.size(); ++i)
-    if (guests[i].mdev == mdev) return static_cast<int>(i);
+    if (guests[i].mdev == mdev)
+      return static_cast<int>(i);
   return -1;
 }
 
 const CardSpec* Scenario::find_card(int adapter) const {
   for (const CardSpec& card : cards)
-    if (card.adapter == adapter) return &card;
+    if (card.adapter == adapter)
+      return &card;
   return nullptr;
+}
+
+toml::table load_resolved_table(const fs::path& file) {
+  toml::table table = parse_toml_file(file, {});
+  std::vector<fs::path> chain{fs::weakly_canonical(file)};
+  resolve_includes(table, file, chain);
+  return table;
 }
 
 Scenario load_scenario(const fs::path& file, const std::vector<ConfigOverride>& overrides) {

@@ -9,7 +9,8 @@ HostConfig::HostConfig(const Scenario& scenario) : masks_(scenario.host) {
     adapters_.insert(card.adapter);
     domains_ = domains_ | card.domains;
     for (int d : card.domains.ids())
-      if (!masks_.reserves(card.adapter, d)) vfio_bound_[card.adapter].insert(d);
+      if (!masks_.reserves(card.adapter, d))
+        vfio_bound_[card.adapter].insert(d);
   }
 }
 
@@ -43,7 +44,8 @@ Apcb filter_matrix(const MdevSpec& mdev, const HostConfig& host) {
     bool whole = true;
     for (int domain : apcb.domains.ids())
       whole = whole && host.bound_to_vfio(adapter, domain);
-    if (whole) apcb.adapters.insert(adapter);
+    if (whole)
+      apcb.adapters.insert(adapter);
   }
   return apcb;
 }

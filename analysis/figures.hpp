@@ -1,0 +1,34 @@
+#pragma once
+// Figures across runs: every numeric result of a run, by its JSON path ("summary.latency_s.p99"), gathered over
+// replications into Student-t confidence intervals, and paired differences between variants run with common
+// random numbers (replication r of every variant sees the same requests).
+
+#include "analysis/report.hpp"
+#include "analysis/student_t.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace apq {
+
+/** The numeric leaves of a result document, by dotted path. The manifest and the run's bookkeeping are left out:
+ * they are not figures. Arrays are left out too (timelines, violation lists). */
+std::map<std::string, double> numeric_figures(const Json& result);
+
+/** Per path, the interval over the replications that have that figure (a figure missing in some runs, such as an
+ * operation that never ran, is summarized over the runs that have it). */
+std::map<std::string, ConfidenceInterval> figure_intervals(const std::vector<std::map<std::string, double>>& runs,
+                                                           double level);
+
+/** Paired difference `runs[i] - reference[i]` per path present in both, as intervals. */
+std::map<std::string, ConfidenceInterval>
+paired_differences(const std::vector<std::map<std::string, double>>& runs,
+                   const std::vector<std::map<std::string, double>>& reference, double level);
+
+Json interval_json(const ConfidenceInterval& ci);
+
+/** The figures shown in tables, in order: loss, p99, p999, EBUSY, retries, lock wait, violations. */
+double total_over(const std::map<std::string, double>& figures, const std::string& prefix, const std::string& suffix);
+
+} // namespace apq

@@ -1,0 +1,112 @@
+// apqsim compare, sweep and merge: experiments of many runs, each run in a forked child.
+
+#include "analysis/report.hpp"
+#include "models/config_node.hpp"
+#include "models/units.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/experiment/compare.hpp"
+#include "sim/experiment/plan.hpp"
+#include "sim/experiment/sweep.hpp"
+
+#include <iostream>
+#include <unistd.h>
+
+namespace apq::cli {
+
+int compare_command(const CompareCommandOptions& options) {
+  CompareSpec spec;
+  try {
+    spec = read_compare_spec(options.file);
+    if (options.replications) {
+      if (*options.replications < 2)
+        throw ConfigError("--replications " + std::to_string(*options.replications), "at least 2 for a comparison");
+      spec.replications = *options.replications;
+    }
+    for (const Variant& variant : spec.variants)
+      load_scenario(options.file, variant.overrides); // every variant must be valid before anything runs
+    check_writable_destination(options.json_file, "--json");
+    check_writable_destination(options.csv_file, "--csv");
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  }
+  ExperimentOptions experiment;
+  experiment.jobs = options.jobs;
+  experiment.confidence = spec.confidence;
+  const CompareResult result = run_compare(options.file, spec, experiment);
+  if (!options.json_file.empty())
+    write_file_atomically(options.json_file, compare_json(result).dump(2) + "\n");
+  if (!options.csv_file.empty())
+    write_file_atomically(options.csv_file, compare_csv(result));
+  if (!options.quiet)
+    std::cout << compare_table(result);
+  return kExitOk;
+}
+
+int sweep_command(const SweepCommandOptions& options) {
+  SweepSpec spec;
+  std::pair<std::size_t, std::size_t> shard{1, 1};
+  try {
+    spec = read_sweep_spec(options.file);
+    if (!options.shard.empty())
+      shard = parse_shard(options.shard);
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  }
+  ExperimentOptions experiment;
+  experiment.jobs = options.jobs;
+  experiment.confidence = spec.confidence;
+  // A progress line on a terminal only: logs and CI get the final line alone.
+  const bool terminal = ::isatty(STDERR_FILENO) && !options.quiet;
+  auto progress = [terminal](std::size_t done, std::size_t total, double elapsed) {
+    if (!terminal)
+      return;
+    const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+    std::cerr << "\r  points " << done << "/" << total << " done, ETA " << units::format_duration(eta) << "    "
+              << std::flush;
+  };
+  const SweepRun run = run_sweep(options.file, spec, options.out_dir, shard, experiment, progress);
+  if (terminal)
+    std::cerr << "\n";
+  if (!options.quiet)
+    std::cout << "sweep " << options.file << " (shard " << shard.first << "/" << shard.second << "): " << run.points_run
+              << " points run, " << run.points_skipped << " already done, of " << run.points_in_shard
+              << " in this shard (" << spec.points.size() << " in the sweep) -> " << options.out_dir << "\n";
+  return kExitOk;
+}
+
+int merge_command(const MergeCommandOptions& options) {
+  std::vector<std::filesystem::path> dirs(options.dirs.begin(), options.dirs.end());
+  const std::filesystem::path out = options.out_dir.empty() ? dirs.front() : std::filesystem::path(options.out_dir);
+  try {
+    const std::size_t points = merge_sweep(dirs, out);
+    std::cout << "merged " << points << " points into " << out.string() << "/results.{csv,json}\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "apqsim merge: error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+}
+
+int plan_command(const PlanCommandOptions& options) {
+  PlanSpec spec;
+  try {
+    spec = read_plan_spec(options.file);
+    check_writable_destination(options.json_file, "--json");
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  }
+  ExperimentOptions experiment;
+  experiment.jobs = options.jobs;
+  experiment.confidence = spec.confidence;
+  const PlanResult result = run_plan(options.file, spec, experiment);
+  if (!options.json_file.empty())
+    write_file_atomically(options.json_file, plan_json(result).dump(2) + "\n");
+  if (!options.quiet)
+    std::cout << plan_report(result);
+  return kExitOk;
+}
+
+} // namespace apq::cli

@@ -1,0 +1,261 @@
+#include "sim/experiment/sweep.hpp"
+
+#include "analysis/sha256.hpp"
+#include "sim/experiment/design.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace apq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string point_file_name(std::size_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "point-%05zu.json", index);
+  return name;
+}
+
+Json read_json_file(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return Json::parse(text.str());
+}
+
+/** Identifies the sweep: its design and its scenario, so that shards and reruns can check they belong together. */
+std::string sweep_id(const Scenario& base, const SweepSpec& spec) {
+  std::ostringstream text;
+  text << base.config_sha256 << '|' << spec.mode << '|' << spec.replications << '|' << spec.confidence;
+  for (const SweepPoint& p : spec.points)
+    for (const ConfigOverride& o : p.overrides)
+      text << '|' << p.index << ':' << o.path << '=' << o.value;
+  return sha256_hex(text.str());
+}
+
+} // namespace
+
+SweepSpec read_sweep_spec(const fs::path& file) {
+  const toml::table table = load_resolved_table(file);
+  const ConfigNode root(table, "", file.string());
+  if (!root.has("sweep"))
+    root.fail("no [sweep] table: give factors, e.g. [[sweep.factors]] path = \"run.strategy\" values = [...]");
+  const ConfigNode sweep = root.table("sweep");
+  SweepSpec spec;
+  spec.mode = sweep.string_or("mode", "grid");
+  if (spec.mode != "grid" && spec.mode != "zip" && spec.mode != "list")
+    sweep.fail("mode", "unknown mode '" + spec.mode + "'; valid: grid, zip, list");
+  spec.replications = static_cast<int>(sweep.integer_or("replications", 1));
+  if (spec.replications < 1)
+    sweep.fail("replications", "at least 1");
+  spec.confidence = sweep.number_or("confidence", spec.confidence);
+  if (spec.mode == "list") {
+    if (!sweep.has("points"))
+      sweep.fail("mode = \"list\" needs [[sweep.points]] tables, each with set = { \"path\" = value, ... }");
+    for (const ConfigNode& p : sweep.tables("points")) {
+      spec.points.push_back(SweepPoint{spec.points.size(), read_overrides(p.table("set"))});
+      p.reject_unknown_keys();
+    }
+    for (const SweepPoint& p : spec.points)
+      for (const ConfigOverride& o : p.overrides)
+        if (std::find(spec.factors.begin(), spec.factors.end(), o.path) == spec.factors.end())
+          spec.factors.push_back(o.path);
+  } else {
+    if (!sweep.has("factors"))
+      sweep.fail("mode = \"" + spec.mode + "\" needs [[sweep.factors]] tables with path and values");
+    std::vector<std::vector<std::string>> values;
+    for (const ConfigNode& f : sweep.tables("factors")) {
+      spec.factors.push_back(f.string("path"));
+      const toml::array* array = f.raw("values") ? f.raw("values")->as_array() : nullptr;
+      if (array == nullptr || array->empty())
+        f.fail("values", "expected a non-empty array of values");
+      std::vector<std::string> texts;
+      for (const toml::node& v : *array)
+        texts.push_back(toml_text(v));
+      values.push_back(std::move(texts));
+      f.reject_unknown_keys();
+    }
+    if (spec.mode == "zip") {
+      for (const auto& v : values)
+        if (v.size() != values[0].size())
+          sweep.fail("factors", "zip needs factors with the same number of values");
+      for (std::size_t i = 0; i < values[0].size(); ++i) {
+        SweepPoint point{i, {}};
+        for (std::size_t f = 0; f < values.size(); ++f)
+          point.overrides.push_back({spec.factors[f], values[f][i]});
+        spec.points.push_back(std::move(point));
+      }
+    } else {
+      // Grid: odometer order, the last factor turning fastest.
+      std::vector<std::size_t> digit(values.size(), 0);
+      while (true) {
+        SweepPoint point{spec.points.size(), {}};
+        for (std::size_t f = 0; f < values.size(); ++f)
+          point.overrides.push_back({spec.factors[f], values[f][digit[f]]});
+        spec.points.push_back(std::move(point));
+        std::size_t f = values.size();
+        while (f > 0 && ++digit[f - 1] == values[f - 1].size())
+          digit[--f] = 0;
+        if (f == 0)
+          break;
+      }
+    }
+  }
+  sweep.reject_unknown_keys();
+  // Every point must be a valid scenario: check them all now, not after hours of running.
+  for (const SweepPoint& p : spec.points)
+    load_scenario(file, p.overrides);
+  return spec;
+}
+
+std::pair<std::size_t, std::size_t> parse_shard(const std::string& text) {
+  std::size_t i = 0, n = 0;
+  char slash = 0;
+  std::istringstream in(text);
+  if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || i < 1 || n < 1 || i > n)
+    throw ConfigError("--shard " + text, "expected i/n with 1 <= i <= n, e.g. --shard 2/8");
+  return {i, n};
+}
+
+SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& out_dir,
+                   std::pair<std::size_t, std::size_t> shard, const ExperimentOptions& options,
+                   const std::function<void(std::size_t, std::size_t, double)>& progress) {
+  fs::create_directories(out_dir);
+  const Scenario base = load_scenario(file);
+  const std::string id = sweep_id(base, spec);
+  SweepRun run;
+  std::vector<const SweepPoint*> todo;
+  for (const SweepPoint& point : spec.points) {
+    if (point.index % shard.second != shard.first - 1)
+      continue;
+    ++run.points_in_shard;
+    const fs::path done = out_dir / point_file_name(point.index);
+    if (fs::exists(done) && read_json_file(done).value("sweep_id", "") == id) {
+      ++run.points_skipped;
+      continue;
+    }
+    todo.push_back(&point);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  // Points run one after the other, each with its replications in parallel children (and its baselines): a point's
+  // file appears as soon as it is complete. With fewer replications than jobs, points run side by side instead.
+  const std::size_t group = std::max<std::size_t>(1, static_cast<std::size_t>(options.jobs) /
+                                                         static_cast<std::size_t>(std::max(spec.replications, 1)));
+  for (std::size_t first = 0; first < todo.size(); first += group) {
+    std::vector<Scenario> scenarios;
+    for (std::size_t k = first; k < std::min(todo.size(), first + group); ++k)
+      scenarios.push_back(load_scenario(file, todo[k]->overrides));
+    std::vector<const Scenario*> pointers;
+    for (const Scenario& s : scenarios)
+      pointers.push_back(&s);
+    const auto runs = run_replications(pointers, 0, static_cast<std::size_t>(spec.replications), options);
+    for (std::size_t k = 0; k < scenarios.size(); ++k) {
+      const SweepPoint& point = *todo[first + k];
+      std::vector<std::map<std::string, double>> figures;
+      for (const Replication& r : runs[k])
+        figures.push_back(r.figures);
+      Json doc;
+      doc["sweep_id"] = id;
+      doc["point"] = point.index;
+      Json factors = Json::object();
+      for (const ConfigOverride& o : point.overrides)
+        factors[o.path] = display_value(o.value);
+      doc["factors"] = factors;
+      doc["manifest"] = runs[k][0].result.at("manifest");
+      Json seeds = Json::array();
+      for (const Replication& r : runs[k])
+        seeds.push_back(r.seed);
+      doc["manifest"]["seeds"] = seeds;
+      doc["replications"] = spec.replications;
+      doc["confidence"] = spec.confidence;
+      Json& out = doc["figures"];
+      out = Json::object();
+      for (const auto& [path, ci] : figure_intervals(figures, spec.confidence))
+        out[path] = interval_json(ci);
+      write_file_atomically(out_dir / point_file_name(point.index), doc.dump(1) + "\n");
+      ++run.points_run;
+      if (progress)
+        progress(run.points_run, todo.size(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  // The whole sweep is there (this run was unsharded, or the last shard into a shared directory): merge.
+  bool complete = true;
+  for (const SweepPoint& point : spec.points)
+    complete = complete && fs::exists(out_dir / point_file_name(point.index));
+  if (complete)
+    merge_sweep({out_dir}, out_dir);
+  return run;
+}
+
+std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_dir) {
+  std::map<std::size_t, Json> points;
+  std::string id;
+  for (const fs::path& dir : dirs) {
+    if (!fs::is_directory(dir))
+      throw std::runtime_error(dir.string() + ": not a directory");
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with("point-") || !name.ends_with(".json"))
+        continue;
+      Json doc = read_json_file(entry.path());
+      const std::string point_id = doc.at("sweep_id").get<std::string>();
+      if (id.empty())
+        id = point_id;
+      if (point_id != id)
+        throw std::runtime_error(entry.path().string() + " belongs to another sweep (its sweep_id differs)");
+      const auto index = doc.at("point").get<std::size_t>(); // before the move: `a[f(d)] = move(d)` moves first
+      points[index] = std::move(doc);
+    }
+  }
+  if (points.empty())
+    throw std::runtime_error("no point files (point-NNNNN.json) in the given directories");
+  for (std::size_t i = 0; i <= points.rbegin()->first; ++i)
+    if (!points.contains(i))
+      throw std::runtime_error("point " + std::to_string(i) + " is missing: run its shard first");
+  fs::create_directories(out_dir);
+  std::ostringstream csv;
+  csv.precision(17);
+  std::vector<std::string> factors;
+  for (const auto& [path, value] : points.begin()->second.at("factors").items())
+    factors.push_back(path);
+  csv << "point";
+  for (const std::string& f : factors)
+    csv << ",\"" << f << '"';
+  csv << ",metric,mean,half_width,lower,upper,n\n";
+  Json merged;
+  merged["sweep_id"] = id;
+  merged["points"] = Json::array();
+  for (const auto& [index, doc] : points) {
+    for (const auto& [metric, ci] : doc.at("figures").items()) {
+      csv << index;
+      for (const std::string& f : factors) {
+        std::string value = doc.at("factors").at(f).get<std::string>();
+        std::string quoted;
+        for (char c : value)
+          quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        csv << ",\"" << quoted << '"';
+      }
+      auto num = [](const Json& j) {
+        return j.is_null() ? std::string() : [&] {
+          std::ostringstream o;
+          o.precision(17);
+          o << j.get<double>();
+          return o.str();
+        }();
+      };
+      csv << ',' << metric << ',' << num(ci.at("mean")) << ',' << num(ci.at("half_width")) << ',' << num(ci.at("lower"))
+          << ',' << num(ci.at("upper")) << ',' << ci.at("n").get<int>() << '\n';
+    }
+    merged["points"].push_back(doc);
+  }
+  write_file_atomically(out_dir / "results.csv", csv.str());
+  write_file_atomically(out_dir / "results.json", merged.dump(1) + "\n");
+  return points.size();
+}
+
+} // namespace apq
