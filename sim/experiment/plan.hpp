@@ -18,7 +18,7 @@ struct PlanCandidate {
 };
 
 struct PlanSpec {
-  std::vector<PlanCandidate> candidates; ///< sorted by cost, then by order
+  std::vector<PlanCandidate> candidates;   ///< sorted by cost, then by order
   std::map<std::string, double> guest_p99; ///< guest -> SLO on its p99 latency, seconds
   double p99 = 0;                          ///< SLO on the overall p99, seconds (0 = none)
   double loss = -1;                        ///< SLO on the throughput loss (fraction; < 0 = none)
@@ -30,7 +30,7 @@ PlanSpec read_plan_spec(const std::filesystem::path& file);
 
 struct CandidateOutcome {
   const PlanCandidate* candidate = nullptr;
-  bool bracketed_out = false;   ///< skipped: over capacity
+  bool bracketed_out = false; ///< skipped: over capacity
   std::string bracket_reason;
   bool simulated = false;
   bool meets = false;

@@ -165,4 +165,81 @@ TEST_F(Cli, TraceFileListsRequestEvents) {
   EXPECT_NE(trace.find(",collect,web,"), std::string::npos);
 }
 
+// The cluster recipe of the README: a sweep as 2 shards under GNU parallel, then apqsim merge, equals the sweep
+// run whole.
+TEST_F(Cli, SweepShardsUnderGnuParallelMergeToTheUnshardedSweep) {
+  const fs::path file = write("sweep.toml", std::string("include = \"") + APQSIM_SOURCE_DIR +
+                                                "/configs/validation/mmc.toml\"\n" + R"([run]
+horizon = "3s"
+warmup = "0.5s"
+[sweep]
+mode = "grid"
+replications = 2
+[[sweep.factors]]
+path = "guests.0.arrival.rate"
+values = ["1k/s", "2k/s"]
+[[sweep.factors]]
+path = "cards.0.engines"
+values = [4, 5]
+)");
+  const Outcome whole = apqsim("sweep -q " + file.string() + " --out " + (dir_ / "whole").string());
+  ASSERT_EQ(whole.code, 0) << whole.out;
+  const std::string command = std::string("cd ") + APQSIM_SOURCE_DIR + " && parallel --halt now,fail=1 " +
+                              APQSIM_BINARY + " sweep -q " + file.string() + " --out " + (dir_ / "shard").string() +
+                              "{} --shard {}/2 ::: 1 2 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_FALSE(fs::exists(dir_ / "shard1" / "results.csv"));
+  const Outcome merged = apqsim("merge " + (dir_ / "shard1").string() + " " + (dir_ / "shard2").string() + " --out " +
+                                (dir_ / "merged").string());
+  ASSERT_EQ(merged.code, 0) << merged.out;
+  EXPECT_NE(merged.out.find("merged 4 points"), std::string::npos) << merged.out;
+  EXPECT_EQ(slurp(dir_ / "merged" / "results.csv"), slurp(dir_ / "whole" / "results.csv"));
+  EXPECT_EQ(slurp(dir_ / "merged" / "results.json"), slurp(dir_ / "whole" / "results.json"));
+  const Outcome bad = apqsim("sweep " + file.string() + " --out x --shard 3/2");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--shard 3/2: error: expected i/n with 1 <= i <= n"), std::string::npos) << bad.out;
+}
+
+TEST_F(Cli, CompareWritesPairedIntervalsAndLongCsv) {
+  const fs::path file = write("compare.toml", std::string("include = \"") + APQSIM_SOURCE_DIR +
+                                                  "/configs/seed/random-storm.toml\"\n" + R"([run]
+horizon = "2s"
+warmup = "0.5s"
+[compare]
+strategies = ["mainline-6.0", "v12-trylock"]
+replications = 2
+)");
+  const Outcome r = apqsim("compare " + file.string() + " --json " + (dir_ / "c.json").string() + " --csv " +
+                           (dir_ / "c.csv").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("paired differences against mainline-6.0"), std::string::npos) << r.out;
+  const std::string json = slurp(dir_ / "c.json");
+  for (const char* key : {"\"paired_vs_reference\"", "\"derived.ebusy\"", "\"summary.throughput_loss\"", "\"seeds\"",
+                          "\"reference\": \"mainline-6.0\""})
+    EXPECT_NE(json.find(key), std::string::npos) << key;
+  const std::string csv = slurp(dir_ / "c.csv");
+  EXPECT_EQ(csv.rfind("variant,replication,seed,metric,value\n\"mainline-6.0\",0,7,", 0), 0u) << csv.substr(0, 100);
+  const fs::path bad = write("bad.toml", std::string("include = \"") + APQSIM_SOURCE_DIR +
+                                             "/configs/validation/mmc.toml\"\n[compare]\nstrategies = [\"v12\"]\n");
+  const Outcome e = apqsim("compare " + bad.string());
+  EXPECT_EQ(e.code, 2);
+  EXPECT_NE(e.out.find("bad.toml:2:1: error: compare: compare at least two variants"), std::string::npos) << e.out;
+}
+
+TEST_F(Cli, RunWithReplicationsPrintsIntervalsAndExitsOneOnUnexpectedViolations) {
+  const Outcome r = apqsim("run configs/validation/mmc.toml --set run.horizon='\"5s\"' --set run.warmup='\"1s\"' "
+                           "--replications 3 --jobs 2 --json " +
+                           (dir_ / "r.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("3 replications (seeds 1..3)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("latency p99"), std::string::npos) << r.out;
+  const std::string json = slurp(dir_ / "r.json");
+  EXPECT_NE(json.find("\"summary.latency_s.p99\": {"), std::string::npos);
+  EXPECT_NE(json.find("\"half_width\""), std::string::npos);
+  // The ABBA seed expects its deadlock; with expect emptied, the deadlock is a failure: exit 1.
+  const Outcome deadlock = apqsim("run -q configs/seed/abba-deadlock.toml --set 'run.expect=[]'");
+  EXPECT_EQ(deadlock.code, 1) << deadlock.out;
+  EXPECT_NE(deadlock.out.find("the monitors found deadlock, lock_order_inversion"), std::string::npos) << deadlock.out;
+}
+
 } // namespace

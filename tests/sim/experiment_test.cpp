@@ -1,0 +1,177 @@
+// Experiments: replications and their seeds, common random numbers across variants, the stopping rule, sweep
+// resume and sharding. Every run happens in forked children (this process never creates an engine).
+
+#include "sim/experiment/compare.hpp"
+#include "sim/experiment/plan.hpp"
+#include "sim/experiment/sweep.hpp"
+#include "test_support.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+namespace apq {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A short storm: two strategies, the same seeds.
+Scenario storm(const std::string& strategy) {
+  return load_scenario(
+      test::source_dir() + "/configs/seed/random-storm.toml",
+      {{"run.horizon", "\"3s\""}, {"run.warmup", "\"0.5s\""}, {"run.strategy", "\"" + strategy + "\""}});
+}
+
+TEST(Experiment, ReplicationsUseSuccessiveSeedsAndVariantsShareTheirRequests) {
+  const Scenario v12 = storm("v12-trylock");
+  const Scenario mainline = storm("mainline-6.0");
+  ExperimentOptions options;
+  options.jobs = 2;
+  const auto runs = run_replications({&v12, &mainline}, 0, 2, options);
+  ASSERT_EQ(runs.size(), 2u);
+  for (std::size_t r = 0; r < 2; ++r) {
+    EXPECT_EQ(runs[0][r].seed, v12.run.seed + r);
+    EXPECT_EQ(runs[1][r].seed, v12.run.seed + r);
+    // Common random numbers: the guests issue the same requests whatever the strategy, and both variants are
+    // measured against the same baseline.
+    for (const char* path : {"guests.web.offered", "guests.db.offered", "baseline.completed"})
+      EXPECT_EQ(runs[0][r].figures.at(path), runs[1][r].figures.at(path)) << path;
+    // ... while the control planes differ: only the trylock strategy sees -EBUSY.
+    EXPECT_EQ(runs[1][r].figures.at("derived.ebusy"), 0);
+  }
+  EXPECT_NE(runs[0][0].figures.at("guests.web.offered"), runs[0][1].figures.at("guests.web.offered"));
+  EXPECT_GT(runs[0][0].figures.at("derived.ebusy") + runs[0][1].figures.at("derived.ebusy"), 0);
+}
+
+TEST(Experiment, ReplicateSummarizesRunsAsTIntervals) {
+  const Scenario scenario = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
+                                          {{"run.horizon", "\"20s\""}, {"run.warmup", "\"1s\""}});
+  StoppingRule rule;
+  rule.replications = 3;
+  ExperimentOptions options;
+  options.jobs = 2;
+  const ReplicatedResult result = replicate(scenario, rule, options);
+  ASSERT_EQ(result.runs.size(), 3u);
+  std::vector<double> completed;
+  for (const Replication& r : result.runs)
+    completed.push_back(r.figures.at("summary.completed"));
+  const ConfidenceInterval expected = mean_confidence_interval(completed, 0.95);
+  EXPECT_DOUBLE_EQ(result.intervals.at("summary.completed").mean, expected.mean);
+  EXPECT_DOUBLE_EQ(result.intervals.at("summary.completed").half_width, expected.half_width);
+  // 3.2k/s over 19 s: 60800 requests per run, within Poisson noise (4 SE = 4 sqrt(60800) ~ 990).
+  EXPECT_NEAR(expected.mean, 60800, 990);
+}
+
+TEST(Experiment, StoppingRuleAddsReplicationsUntilTheTargetIsMet) {
+  const Scenario scenario = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
+                                          {{"run.horizon", "\"10s\""}, {"run.warmup", "\"1s\""}});
+  StoppingRule rule;
+  rule.replications = 2;
+  rule.target_metric = "summary.throughput_per_s";
+  rule.target_half_width = 0.01; // 1% of 3.2k/s: reachable in a few runs of 9 s (SE per run ~ 0.6%)
+  rule.max_replications = 12;
+  ExperimentOptions options;
+  options.jobs = 2;
+  const ReplicatedResult result = replicate(scenario, rule, options);
+  const ConfidenceInterval& ci = result.intervals.at("summary.throughput_per_s");
+  EXPECT_TRUE(result.target_reached);
+  EXPECT_LE(ci.half_width, 0.01 * ci.mean);
+  EXPECT_LE(result.runs.size(), 12u);
+  EXPECT_GE(result.runs.size(), 2u);
+}
+
+TEST(Experiment, Mser5FindsTheTransient) {
+  // M/M/4 (capacity 4k/s) overloaded at 4.4k/s for its first 60 s: a backlog of 400/s x 60 s = 24000 requests,
+  // which drains at 4k/s - 2k/s once the load drops, by t = 72 s. Latency is far above its steady state until then.
+  const Scenario scenario = load_scenario(
+      test::source_dir() + "/configs/validation/mmc.toml",
+      {{"run.horizon", "\"400s\""},
+       {"run.warmup", "\"mser5\""},
+       {"guests.0.arrival",
+        R"({ process = "schedule", steps = [{ at = "0s", rate = "4.4k/s" }, { at = "60s", rate = "2k/s" }] })"}});
+  ASSERT_TRUE(scenario.run.detect_warmup);
+  StoppingRule rule;
+  rule.replications = 2;
+  ExperimentOptions options;
+  options.jobs = 2;
+  const ReplicatedResult result = replicate(scenario, rule, options);
+  EXPECT_TRUE(result.warmup_detected);
+  EXPECT_TRUE(result.warmup_reliable);
+  EXPECT_GE(result.warmup, 60);
+  EXPECT_LE(result.warmup, 100);
+}
+
+class SweepFiles : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           (std::string("apqsim-sweep-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "sweep.toml") << "include = \"" << test::source_dir() << R"(/configs/validation/mmc.toml"
+[run]
+horizon = "4s"
+warmup = "1s"
+[sweep]
+mode = "zip"
+replications = 2
+[[sweep.factors]]
+path = "guests.0.arrival.rate"
+values = ["1k/s", "2k/s", "3k/s"]
+[[sweep.factors]]
+path = "run.seed"
+values = [1, 1, 1]
+)";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(SweepFiles, ResumeSkipsFinishedPointsAndShardsMergeToTheSameResults) {
+  const SweepSpec spec = read_sweep_spec(dir_ / "sweep.toml");
+  ASSERT_EQ(spec.points.size(), 3u);
+  ExperimentOptions options;
+  options.jobs = 2;
+  const SweepRun first = run_sweep(dir_ / "sweep.toml", spec, dir_ / "all", {1, 1}, options, {});
+  EXPECT_EQ(first.points_run, 3u);
+  const std::string csv = slurp(dir_ / "all" / "results.csv");
+  const std::string point1 = slurp(dir_ / "all" / "point-00001.json");
+  const SweepRun again = run_sweep(dir_ / "sweep.toml", spec, dir_ / "all", {1, 1}, options, {});
+  EXPECT_EQ(again.points_run, 0u);
+  EXPECT_EQ(again.points_skipped, 3u);
+  EXPECT_EQ(slurp(dir_ / "all" / "point-00001.json"), point1);
+
+  // Shard 1/2 runs points 0 and 2, shard 2/2 point 1, each into its own directory; the merge equals the whole.
+  const SweepRun a = run_sweep(dir_ / "sweep.toml", spec, dir_ / "s1", {1, 2}, options, {});
+  const SweepRun b = run_sweep(dir_ / "sweep.toml", spec, dir_ / "s2", {2, 2}, options, {});
+  EXPECT_EQ(a.points_run, 2u);
+  EXPECT_EQ(b.points_run, 1u);
+  EXPECT_FALSE(fs::exists(dir_ / "s1" / "results.csv")); // incomplete on its own
+  EXPECT_EQ(merge_sweep({dir_ / "s1", dir_ / "s2"}, dir_ / "merged"), 3u);
+  EXPECT_EQ(slurp(dir_ / "merged" / "results.csv"), csv);
+  EXPECT_THROW(merge_sweep({dir_ / "s1"}, dir_ / "partial"), std::runtime_error); // point 1 missing
+  // The throughput column follows the factor: about 1k, 2k, 3k per second.
+  EXPECT_NE(csv.find("0,\"1k/s\",\"1\",summary.throughput_per_s,"), std::string::npos) << csv.substr(0, 300);
+}
+
+TEST(Plan, CapacityBoundCountsEachCardsShareOfTheWork) {
+  // 40k/s of RSA-2048 CRT (54 us of card occupancy each) on 3 CEX8A: 2.16 cards of work, 72% each.
+  const Scenario three =
+      load_scenario(test::source_dir() + "/configs/capacity/plan-example.toml", {{"cards.0.ids", "\"0x00-0x02\""}});
+  const auto utilization = capacity_utilization(three);
+  ASSERT_EQ(utilization.size(), 3u);
+  // api adds 20k/s (high and low states alike weigh 2 s) of 0.8 x 8 us + 0.2 x 15 us = 9.4 us: 0.188 cards.
+  for (const auto& [card, u] : utilization)
+    EXPECT_NEAR(u, (40e3 * 54e-6 + 20e3 * 9.4e-6) / 3, 1e-9) << card;
+}
+
+} // namespace
+} // namespace apq
