@@ -6,6 +6,8 @@
 #include "models/config_node.hpp"
 #include "models/distribution.hpp"
 #include "models/operation.hpp"
+#include "models/retry_policy.hpp"
+#include "models/strategy.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
@@ -236,6 +238,17 @@ int list_command(const std::string& kind) {
     print_registry(distribution_registry(), "Service-time distributions, service = { dist = NAME, ... }");
   if (all || kind == "workloads")
     print_registry(arrival_registry(), "Workload models, arrival = { process = NAME, ... }");
+  if (all || kind == "strategies") {
+    std::cout << "Locking strategies, [run] strategy = NAME or a strategy file (configs/strategies/README.md):\n";
+    for (const auto& entry : strategy_registry().entries())
+      std::cout << "  " << entry.name << "  " << entry.description << "\n";
+    std::cout << "  Effects a strategy can name:\n";
+    for (const std::string& effect : strategy_vocabulary().effects)
+      std::cout << "      " << effect << "  " << strategy_vocabulary().descriptions.at(effect) << "\n";
+    std::cout << "\n";
+  }
+  if (all || kind == "retry")
+    print_registry(retry_policy_registry(), "Retry policies, retry = { policy = NAME, ... }");
   if (all || kind == "operations")
     std::cout << "Operations, op = NAME or ops = { NAME = weight, ... }:\n  " << operation_names() << "\n";
   return kExitOk;

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   std::string list_kind = "all";
   CLI::App* list_cmd = app.add_subcommand("list", "List the models you can name in a scenario, with parameters");
   list_cmd->add_option("kind", list_kind, "What to list")
-      ->check(CLI::IsMember({"all", "cards", "distributions", "workloads", "operations"}));
+      ->check(CLI::IsMember({"all", "cards", "distributions", "workloads", "operations", "strategies", "retry"}));
 
   try {
     app.parse(argc, argv);
