@@ -69,7 +69,8 @@ Measurement decode(const std::string& text) {
   std::istringstream in(text);
   Measurement m;
   in >> m.requests >> m.wall_seconds >> m.peak_rss_mib >> m.start_rss_mib >> m.mean_latency >> m.events;
-  if (!in) throw std::runtime_error("cannot read a child's answer: '" + text + "'");
+  if (!in)
+    throw std::runtime_error("cannot read a child's answer: '" + text + "'");
   return m;
 }
 
@@ -134,8 +135,10 @@ Measurement median_by_wall(std::vector<Measurement> runs) {
 }
 
 std::string size_label(uint64_t n) {
-  if (n >= 1'000'000 && n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "M";
-  if (n >= 1'000 && n % 1'000 == 0) return std::to_string(n / 1'000) + "k";
+  if (n >= 1'000'000 && n % 1'000'000 == 0)
+    return std::to_string(n / 1'000'000) + "M";
+  if (n >= 1'000 && n % 1'000 == 0)
+    return std::to_string(n / 1'000) + "k";
   return std::to_string(n);
 }
 
@@ -166,10 +169,12 @@ std::vector<uint64_t> parse_sizes(const std::string& text) {
   while (std::getline(in, item, ',')) {
     std::size_t used = 0;
     const unsigned long long n = std::stoull(item, &used);
-    if (used != item.size() || n == 0) throw std::invalid_argument("--sizes: '" + item + "' is not a positive count");
+    if (used != item.size() || n == 0)
+      throw std::invalid_argument("--sizes: '" + item + "' is not a positive count");
     sizes.push_back(n);
   }
-  if (sizes.empty()) throw std::invalid_argument("--sizes: no size given");
+  if (sizes.empty())
+    throw std::invalid_argument("--sizes: no size given");
   return sizes;
 }
 
@@ -178,7 +183,8 @@ Options parse_options(int argc, char** argv) {
   bool sizes_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--mode" || arg == "--sizes") && i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+    if ((arg == "--mode" || arg == "--sizes") && i + 1 >= argc)
+      throw std::invalid_argument(arg + " needs a value");
     if (arg == "--mode") {
       const std::string mode = argv[++i];
       if (mode != "test" && mode != "perf")
@@ -222,7 +228,8 @@ int run(const Options& options) {
       (i % 2 == 0 ? reference_runs : apqsim_runs).push_back(decode(outputs[i]));
     const Measurement reference = median_by_wall(reference_runs);
     const Measurement apqsim = median_by_wall(apqsim_runs);
-    if (reference.requests == 0 || apqsim.requests == 0) throw std::runtime_error("a run completed no request");
+    if (reference.requests == 0 || apqsim.requests == 0)
+      throw std::runtime_error("a run completed no request");
 
     print_line(size, "reference", reference);
     print_sanity(size, "reference", reference, theory);

@@ -86,7 +86,8 @@ MmcResult run_mmc_reference(const MmcParams& params) {
 double mmc_mean_response(double arrival_rate, double service_rate, int servers) {
   const double a = arrival_rate / service_rate; // offered load, Erlang
   const double rho = a / servers;
-  if (!(rho < 1)) throw std::invalid_argument("mmc_mean_response(): unstable queue (lambda >= c mu)");
+  if (!(rho < 1))
+    throw std::invalid_argument("mmc_mean_response(): unstable queue (lambda >= c mu)");
   // Erlang C by the stable recurrence on Erlang B: B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1)).
   double erlang_b = 1;
   for (int k = 1; k <= servers; ++k)

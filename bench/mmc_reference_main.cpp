@@ -10,8 +10,10 @@
 int main(int argc, char** argv) {
   try {
     apq::MmcParams params;
-    if (argc > 1) params.requests = std::stoull(argv[1]);
-    if (argc > 2) params.seed = std::stoull(argv[2]);
+    if (argc > 1)
+      params.requests = std::stoull(argv[1]);
+    if (argc > 2)
+      params.seed = std::stoull(argv[2]);
     const apq::MmcResult result = apq::run_mmc_reference(params);
     const double theory = apq::mmc_mean_response(params.arrival_rate, params.service_rate, params.servers);
     std::printf("impl=reference requests=%llu wall_s=%.3f requests_per_s=%.0f events=%llu mean_latency_ms=%.4f "

@@ -18,7 +18,8 @@ class Poisson final : public ArrivalProcess {
 public:
   explicit Poisson(double rate) : rate_(rate) {}
   std::optional<Arrival> next(double now, RandomSource& rng) override {
-    if (rate_ == 0) return std::nullopt;
+    if (rate_ == 0)
+      return std::nullopt;
     return Arrival{now + rng.exponential(1 / rate_), std::nullopt};
   }
   double mean_rate() const override { return rate_; }
@@ -98,9 +99,12 @@ std::unique_ptr<ArrivalProcess> make_mmpp(const ConfigNode& node) {
   double rate_low = node.rate("rate_low");
   double high_time = node.duration("high_time");
   double low_time = node.duration("low_time");
-  if (!(rate_high > 0)) node.fail("rate_high", "must be > 0");
-  if (!(high_time > 0)) node.fail("high_time", "must be > 0 (the mean time spent in the high state)");
-  if (!(low_time > 0)) node.fail("low_time", "must be > 0 (the mean time spent in the low state)");
+  if (!(rate_high > 0))
+    node.fail("rate_high", "must be > 0");
+  if (!(high_time > 0))
+    node.fail("high_time", "must be > 0 (the mean time spent in the high state)");
+  if (!(low_time > 0))
+    node.fail("low_time", "must be > 0 (the mean time spent in the low state)");
   return std::make_unique<Mmpp>(rate_high, rate_low, high_time, low_time);
 }
 
@@ -132,15 +136,18 @@ private:
 std::unique_ptr<ArrivalProcess> make_periodic(const ConfigNode& node) {
   bool has_rate = node.has("rate");
   bool has_period = node.has("period");
-  if (has_rate == has_period) node.fail("give exactly one of 'rate' and 'period'");
+  if (has_rate == has_period)
+    node.fail("give exactly one of 'rate' and 'period'");
   double period = 0;
   if (has_rate) {
     double rate = node.rate("rate");
-    if (!(rate > 0)) node.fail("rate", "must be > 0");
+    if (!(rate > 0))
+      node.fail("rate", "must be > 0");
     period = 1 / rate;
   } else {
     period = node.duration("period");
-    if (!(period > 0)) node.fail("period", "must be > 0");
+    if (!(period > 0))
+      node.fail("period", "must be > 0");
   }
   return std::make_unique<Periodic>(period, node.duration_or("phase", 0));
 }
@@ -164,7 +171,8 @@ public:
   }
 
   std::optional<Arrival> next(double now, RandomSource& rng) override {
-    if (repeat_ && period_integral_ == 0) return std::nullopt;
+    if (repeat_ && period_integral_ == 0)
+      return std::nullopt;
     double need = rng.exponential(1.0);
     Cursor c = locate(now);
     double t = now;
@@ -173,17 +181,20 @@ public:
       double end = absolute_end(c);
       if (rate > 0) {
         double dt = need / rate;
-        if (t + dt < end) return Arrival{t + dt, std::nullopt};
+        if (t + dt < end)
+          return Arrival{t + dt, std::nullopt};
         need = std::max(0.0, need - rate * (end - t));
       }
-      if (end == kNever) return std::nullopt;
+      if (end == kNever)
+        return std::nullopt;
       t = end;
       if (advance(c)) {
         t = c.period * *repeat_; // re-anchored at each period so that rounding cannot accumulate
         if (need > period_integral_) {
           // Skip whole periods at once: a long quiet stretch must not cost one loop turn per period.
           double skipped = std::floor(need / period_integral_);
-          if (need - skipped * period_integral_ <= 0) skipped -= 1;
+          if (need - skipped * period_integral_ <= 0)
+            skipped -= 1;
           need -= skipped * period_integral_;
           c.period += skipped;
           t = c.period * *repeat_;
@@ -196,7 +207,8 @@ public:
   std::unique_ptr<ArrivalProcess> clone() const override { return std::make_unique<Schedule>(steps_, repeat_); }
   std::string describe() const override {
     std::string text = "schedule(" + std::to_string(steps_.size()) + " steps";
-    if (repeat_) text += ", repeat every " + units::format_duration(*repeat_);
+    if (repeat_)
+      text += ", repeat every " + units::format_duration(*repeat_);
     return text + "; long-run " + units::format_rate(mean_rate()) + ")";
   }
 
@@ -231,7 +243,8 @@ private:
   }
   // Moves to the next segment; true when that starts a new period.
   bool advance(Cursor& c) const {
-    if (++c.segment < static_cast<int>(steps_.size())) return false;
+    if (++c.segment < static_cast<int>(steps_.size()))
+      return false;
     c.period += 1;
     c.segment = steps_.front().at > 0 ? -1 : 0;
     return true;
@@ -251,7 +264,8 @@ std::unique_ptr<ArrivalProcess> make_schedule(const ConfigNode& node) {
       step.fail("at", "must be later than the previous step's (" + units::format_duration(steps.back().at) + ")");
     steps.push_back(s);
   }
-  if (steps.empty()) node.fail("steps", "must hold at least one step, like { at = \"0s\", rate = \"1k/s\" }");
+  if (steps.empty())
+    node.fail("steps", "must hold at least one step, like { at = \"0s\", rate = \"1k/s\" }");
   std::optional<double> repeat;
   if (node.has("repeat")) {
     repeat = node.duration("repeat");
@@ -270,7 +284,8 @@ public:
   std::optional<Arrival> next(double now, RandomSource&) override {
     while (index_ < rows_->size() && (*rows_)[index_].time < now)
       ++index_;
-    if (index_ == rows_->size()) return std::nullopt;
+    if (index_ == rows_->size())
+      return std::nullopt;
     return (*rows_)[index_++];
   }
   // Rows over [0, last time]; a trace that is all at time 0 has no finite rate.
@@ -305,7 +320,8 @@ std::vector<Field> split_csv_line(std::string_view line) {
     std::string_view text =
         last == std::string_view::npos || last < lead ? std::string_view{} : raw.substr(lead, last - lead + 1);
     fields.push_back({text, start + lead + 1});
-    if (comma == std::string_view::npos) return fields;
+    if (comma == std::string_view::npos)
+      return fields;
     start = comma + 1;
   }
 }
@@ -313,7 +329,8 @@ std::vector<Field> split_csv_line(std::string_view line) {
 // CSV "time[,op]" with an optional header line, '#' comment lines and blank lines.
 std::vector<Arrival> read_trace(const std::filesystem::path& file) {
   std::ifstream in(file);
-  if (!in) throw ConfigError(file.string(), "cannot read the file");
+  if (!in)
+    throw ConfigError(file.string(), "cannot read the file");
   auto error = [&](std::size_t line, std::size_t column, const std::string& message) {
     return ConfigError(file.string() + ":" + std::to_string(line) + ":" + std::to_string(column), message);
   };
@@ -322,10 +339,12 @@ std::vector<Arrival> read_trace(const std::filesystem::path& file) {
   std::string line;
   for (std::size_t number = 1; std::getline(in, line); ++number) {
     std::vector<Field> fields = split_csv_line(line);
-    if ((fields.size() == 1 && fields[0].text.empty()) || fields[0].text.starts_with('#')) continue;
+    if ((fields.size() == 1 && fields[0].text.empty()) || fields[0].text.starts_with('#'))
+      continue;
     bool header = first && iequals(fields[0].text, "time");
     first = false;
-    if (fields.size() > 2) throw error(number, fields[2].column, "expected the columns time[,op], got an extra column");
+    if (fields.size() > 2)
+      throw error(number, fields[2].column, "expected the columns time[,op], got an extra column");
     if (header) {
       if (fields.size() == 2 && !iequals(fields[1].text, "op"))
         throw error(number, fields[1].column, "expected the header time[,op]");
@@ -349,7 +368,8 @@ std::vector<Arrival> read_trace(const std::filesystem::path& file) {
     }
     rows.push_back(row);
   }
-  if (rows.empty()) throw ConfigError(file.string(), "no arrivals in the trace");
+  if (rows.empty())
+    throw ConfigError(file.string(), "no arrivals in the trace");
   return rows;
 }
 

@@ -78,7 +78,8 @@ CardType make_typed(const Ratings& ratings, const ConfigNode& card) {
   CardType type;
   type.name = type_name(ratings);
   double scale = card.duration_or("scale", kDefaultScale);
-  if (!(scale > 0)) card.fail("scale", "must be > 0");
+  if (!(scale > 0))
+    card.fail("scale", "must be > 0");
   type.engines = read_count(card, "engines", default_engines(ratings.mode));
   type.queue_depth = read_count(card, "queue_depth", kDefaultQueueDepth);
   type.weight = weights_of(ratings);
@@ -95,7 +96,8 @@ CardType make_typed(const Ratings& ratings, const ConfigNode& card) {
                                                                            : mean_of(Operation::seckey_medium));
   }
   for (Operation op : all_operations()) {
-    if (type.weight[index_of(op)] <= 0) continue;
+    if (type.weight[index_of(op)] <= 0)
+      continue;
     try {
       type.service[index_of(op)] = shape->scaled_to_mean(mean_of(op));
     } catch (const std::invalid_argument& e) {
@@ -107,7 +109,8 @@ CardType make_typed(const Ratings& ratings, const ConfigNode& card) {
 
 // The operation named by element i of the array `key`, failing located at that element.
 Operation op_at(const ConfigNode& card, std::string_view key, std::size_t i, const std::string& name) {
-  if (auto op = find_operation(name)) return *op;
+  if (auto op = find_operation(name))
+    return *op;
   card.fail_at(*card.raw(key)->as_array()->get(i), card.key_path(key) + "[" + std::to_string(i) +
                                                        "]: unknown operation '" + name +
                                                        "'; valid: " + operation_names());
@@ -122,7 +125,8 @@ CardType make_custom(const ConfigNode& card) {
   std::array<bool, kOperationCount> supported{};
   if (card.has("ops")) {
     auto names = card.strings("ops");
-    if (names.empty()) card.fail("ops", "must list at least one operation; valid: " + operation_names());
+    if (names.empty())
+      card.fail("ops", "must list at least one operation; valid: " + operation_names());
     for (std::size_t i = 0; i < names.size(); ++i)
       supported[index_of(op_at(card, "ops", i, names[i]))] = true;
   } else {
@@ -130,14 +134,17 @@ CardType make_custom(const ConfigNode& card) {
   }
 
   DistributionPtr fallback;
-  if (auto service = card.table_opt("service")) fallback = make_distribution(*service);
+  if (auto service = card.table_opt("service"))
+    fallback = make_distribution(*service);
 
   std::array<DistributionPtr, kOperationCount> chosen{};
   if (auto overrides = card.table_opt("op_service")) {
     for (const std::string& key : overrides->keys()) {
       auto op = find_operation(key);
-      if (!op) overrides->fail(key, "unknown operation '" + key + "'; valid: " + operation_names());
-      if (!supported[index_of(*op)]) overrides->fail(key, "operation '" + key + "' is not in " + card.key_path("ops"));
+      if (!op)
+        overrides->fail(key, "unknown operation '" + key + "'; valid: " + operation_names());
+      if (!supported[index_of(*op)])
+        overrides->fail(key, "operation '" + key + "' is not in " + card.key_path("ops"));
       chosen[index_of(*op)] = make_distribution(overrides->table(key));
     }
   }
@@ -145,8 +152,10 @@ CardType make_custom(const ConfigNode& card) {
   std::string uncovered;
   for (Operation op : all_operations()) {
     std::size_t i = index_of(op);
-    if (!supported[i]) continue;
-    if (!chosen[i]) chosen[i] = fallback;
+    if (!supported[i])
+      continue;
+    if (!chosen[i])
+      chosen[i] = fallback;
     if (!chosen[i]) {
       uncovered += (uncovered.empty() ? "" : ", ") + std::string(operation_name(op));
       continue;

@@ -10,8 +10,10 @@ namespace {
 
 std::string location_of_region(const toml::source_region& region, std::string_view fallback_file) {
   std::string file = region.path ? *region.path : std::string(fallback_file);
-  if (region.begin.line == 0) return file;
-  if (file.empty()) file = "<input>";
+  if (region.begin.line == 0)
+    return file;
+  if (file.empty())
+    file = "<input>";
   return file + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
 }
 
@@ -55,18 +57,21 @@ ConfigNode::ConfigNode(const toml::table& table, std::string path, std::string f
 
 ConfigNode::ConfigNode(const toml::table& table, std::string path, std::string file, std::shared_ptr<UsedKeys> used)
     : table_(&table), path_(std::move(path)), file_(std::move(file)), used_(std::move(used)) {
-  if (file_.empty() && table.source().path) file_ = *table.source().path;
+  if (file_.empty() && table.source().path)
+    file_ = *table.source().path;
 }
 
 const toml::node* ConfigNode::get(std::string_view key) const {
   auto& asked = (*used_)[table_];
-  if (asked.find(key) == asked.end()) asked.emplace(key);
+  if (asked.find(key) == asked.end())
+    asked.emplace(key);
   return table_->get(key);
 }
 
 const toml::node& ConfigNode::require(std::string_view key) const {
   const toml::node* value = get(key);
-  if (!value) fail("missing required key '" + std::string(key) + "'");
+  if (!value)
+    fail("missing required key '" + std::string(key) + "'");
   return *value;
 }
 
@@ -115,7 +120,8 @@ double ConfigNode::unit_value(std::string_view key, const toml::node& value, boo
   if (value.is_number()) {
     double number =
         value.is_integer() ? static_cast<double>(value.as_integer()->get()) : value.as_floating_point()->get();
-    if (number == 0) return 0;
+    if (number == 0)
+      return 0;
     std::string example = "\"" + units::format_number(number) + (is_rate ? "/s\"" : "s\"");
     fail(key, std::string("bad ") + what + " " + units::format_number(number) +
                   ": a number alone has no unit; write it as a string with one, e.g. " + example);
@@ -143,8 +149,10 @@ double ConfigNode::rate_or(std::string_view key, double fallback) const {
 
 double ConfigNode::number(std::string_view key) const {
   const toml::node& value = require(key);
-  if (const auto* i = value.as_integer()) return static_cast<double>(i->get());
-  if (const auto* f = value.as_floating_point()) return f->get();
+  if (const auto* i = value.as_integer())
+    return static_cast<double>(i->get());
+  if (const auto* f = value.as_floating_point())
+    return f->get();
   wrong_type(key, value, "a number");
 }
 
@@ -154,7 +162,8 @@ double ConfigNode::number_or(std::string_view key, double fallback) const {
 
 int64_t ConfigNode::integer(std::string_view key) const {
   const toml::node& value = require(key);
-  if (const auto* i = value.as_integer()) return i->get();
+  if (const auto* i = value.as_integer())
+    return i->get();
   wrong_type(key, value, "an integer");
 }
 
@@ -164,7 +173,8 @@ int64_t ConfigNode::integer_or(std::string_view key, int64_t fallback) const {
 
 std::string ConfigNode::string(std::string_view key) const {
   const toml::node& value = require(key);
-  if (const auto* s = value.as_string()) return s->get();
+  if (const auto* s = value.as_string())
+    return s->get();
   wrong_type(key, value, "a string");
 }
 
@@ -174,15 +184,18 @@ std::string ConfigNode::string_or(std::string_view key, std::string fallback) co
 
 bool ConfigNode::boolean_or(std::string_view key, bool fallback) const {
   const toml::node* value = get(key);
-  if (!value) return fallback;
-  if (const auto* b = value->as_boolean()) return b->get();
+  if (!value)
+    return fallback;
+  if (const auto* b = value->as_boolean())
+    return b->get();
   wrong_type(key, *value, "a boolean (true or false)");
 }
 
 std::vector<std::string> ConfigNode::strings(std::string_view key) const {
   const toml::node& value = require(key);
   const auto* array = value.as_array();
-  if (!array) wrong_type(key, value, "an array of strings");
+  if (!array)
+    wrong_type(key, value, "an array of strings");
   std::vector<std::string> result;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
@@ -196,25 +209,29 @@ std::vector<std::string> ConfigNode::strings(std::string_view key) const {
 
 ConfigNode ConfigNode::table(std::string_view key) const {
   const toml::node& value = require(key);
-  if (const auto* t = value.as_table()) return ConfigNode(*t, key_path(key), file_, used_);
+  if (const auto* t = value.as_table())
+    return ConfigNode(*t, key_path(key), file_, used_);
   wrong_type(key, value, "a table");
 }
 
 std::optional<ConfigNode> ConfigNode::table_opt(std::string_view key) const {
-  if (!get(key)) return std::nullopt;
+  if (!get(key))
+    return std::nullopt;
   return table(key);
 }
 
 std::vector<ConfigNode> ConfigNode::tables(std::string_view key) const {
   const toml::node& value = require(key);
   const auto* array = value.as_array();
-  if (!array) wrong_type(key, value, "an array of tables");
+  if (!array)
+    wrong_type(key, value, "an array of tables");
   std::vector<ConfigNode> result;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
     std::string element_path = key_path(key) + "[" + std::to_string(i) + "]";
     const auto* t = element.as_table();
-    if (!t) fail_at(element, element_path + ": expected a table, got " + describe_value(element));
+    if (!t)
+      fail_at(element, element_path + ": expected a table, got " + describe_value(element));
     result.push_back(ConfigNode(*t, element_path, file_, used_));
   }
   return result;
@@ -226,7 +243,8 @@ const toml::node* ConfigNode::raw(std::string_view key) const {
 
 std::filesystem::path ConfigNode::path_value(std::string_view key) const {
   std::string text = string(key);
-  if (text.empty()) fail(key, "expected a file path, got an empty string");
+  if (text.empty())
+    fail(key, "expected a file path, got an empty string");
   std::filesystem::path path(text);
   if (path.is_relative()) {
     const auto& source = table_->get(key)->source().path;
@@ -252,8 +270,10 @@ void ConfigNode::reject_unknown_keys() const {
   const toml::key* first = nullptr;
   auto position = [](const toml::key& k) { return std::pair(k.source().begin.line, k.source().begin.column); };
   for (auto&& [key, value] : *table_)
-    if (asked.find(key.str()) == asked.end() && (!first || position(key) < position(*first))) first = &key;
-  if (!first) return;
+    if (asked.find(key.str()) == asked.end() && (!first || position(key) < position(*first)))
+      first = &key;
+  if (!first)
+    return;
   std::string valid;
   for (const auto& name : asked)
     valid += (valid.empty() ? "" : ", ") + name;

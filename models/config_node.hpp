@@ -101,7 +101,8 @@ public:
   template <class R>
   const typename R::Entry& choose(const R& registry, std::string_view key) const {
     std::string name = string(key);
-    if (const auto* entry = registry.lookup(name)) return *entry;
+    if (const auto* entry = registry.lookup(name))
+      return *entry;
     try {
       return registry.find(name);
     } catch (const std::invalid_argument& e) {

@@ -26,7 +26,8 @@ void check_positive(double value, const char* what) {
 
 double scale_factor(double old_mean, double new_mean) {
   check_duration(new_mean, "scaled_to_mean(): the new mean");
-  if (old_mean == 0) throw std::invalid_argument("scaled_to_mean(): a distribution with mean 0 has no shape to scale");
+  if (old_mean == 0)
+    throw std::invalid_argument("scaled_to_mean(): a distribution with mean 0 has no shape to scale");
   return new_mean / old_mean;
 }
 
@@ -87,7 +88,8 @@ public:
   Uniform(double min, double max) : min_(min), max_(max) {
     check_duration(min, "uniform: min");
     check_duration(max, "uniform: max");
-    if (max < min) throw std::invalid_argument("uniform: max must be >= min");
+    if (max < min)
+      throw std::invalid_argument("uniform: max must be >= min");
   }
   double sample(RandomSource& rng) const override { return rng.uniform(min_, max_); }
   double mean() const override { return (min_ + max_) / 2; }
@@ -110,7 +112,8 @@ class Empirical final : public Distribution {
 public:
   Empirical(std::shared_ptr<const std::vector<double>> values, double scale, std::string source)
       : values_(std::move(values)), scale_(scale), source_(std::move(source)) {
-    if (values_->empty()) throw std::invalid_argument("empirical: no values");
+    if (values_->empty())
+      throw std::invalid_argument("empirical: no values");
     for (double v : *values_)
       check_duration(v, "empirical: every value");
     double n = static_cast<double>(values_->size());
@@ -145,7 +148,8 @@ private:
 double mean_param(const ConfigNode& node, std::string_view key, std::optional<double> default_mean) {
   double mean = (node.has(key) || !default_mean) ? node.duration(key) : *default_mean;
   if (!(mean > 0)) {
-    if (node.has(key)) node.fail(key, "must be > 0");
+    if (node.has(key))
+      node.fail(key, "must be > 0");
     node.fail("the default mean must be > 0");
   }
   return mean;
@@ -163,10 +167,14 @@ double cv_param(const ConfigNode& node, std::optional<double> max_cv = {}) {
 DistributionPtr make_deterministic(const ConfigNode& node, std::optional<double> default_mean) {
   bool has_value = node.has("value");
   bool has_mean = node.has("mean");
-  if (has_value && has_mean) node.fail("mean", "give either value or mean, not both");
-  if (has_value) return deterministic_distribution(node.duration("value"));
-  if (has_mean) return deterministic_distribution(node.duration("mean"));
-  if (!default_mean) node.fail("missing required key 'value' (or 'mean')");
+  if (has_value && has_mean)
+    node.fail("mean", "give either value or mean, not both");
+  if (has_value)
+    return deterministic_distribution(node.duration("value"));
+  if (has_mean)
+    return deterministic_distribution(node.duration("mean"));
+  if (!default_mean)
+    node.fail("missing required key 'value' (or 'mean')");
   return deterministic_distribution(*default_mean);
 }
 
@@ -181,10 +189,12 @@ DistributionPtr make_lognormal(const ConfigNode& node, std::optional<double> def
 
 DistributionPtr make_uniform(const ConfigNode& node, std::optional<double> default_mean) {
   if (node.has("min") || node.has("max")) {
-    if (node.has("mean") || node.has("cv")) node.fail("give either min and max, or mean and cv");
+    if (node.has("mean") || node.has("cv"))
+      node.fail("give either min and max, or mean and cv");
     double min = node.duration("min");
     double max = node.duration("max");
-    if (max < min) node.fail("max", "must be >= min (" + units::format_duration(min) + ")");
+    if (max < min)
+      node.fail("max", "must be >= min (" + units::format_duration(min) + ")");
     return uniform_distribution(min, max);
   }
   double mean = mean_param(node, "mean", default_mean);
@@ -293,14 +303,16 @@ DistributionPtr empirical_distribution(std::vector<double> values, std::string s
 
 std::vector<double> read_duration_file(const std::filesystem::path& file) {
   std::ifstream in(file);
-  if (!in) throw ConfigError(file.string(), "cannot read the file");
+  if (!in)
+    throw ConfigError(file.string(), "cannot read the file");
   std::vector<double> values;
   std::string line;
   for (std::size_t number = 1; std::getline(in, line); ++number) {
     std::string_view text(line);
     text = text.substr(0, text.find('#'));
     auto first = text.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos) continue;
+    if (first == std::string_view::npos)
+      continue;
     text = text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
     try {
       values.push_back(units::parse_seconds_or_duration(text));
@@ -308,7 +320,8 @@ std::vector<double> read_duration_file(const std::filesystem::path& file) {
       throw ConfigError(file.string() + ":" + std::to_string(number) + ":1", e.what());
     }
   }
-  if (values.empty()) throw ConfigError(file.string(), "no values in the file");
+  if (values.empty())
+    throw ConfigError(file.string(), "no values in the file");
   return values;
 }
 

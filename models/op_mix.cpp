@@ -9,7 +9,8 @@
 namespace apq {
 
 OperationMix::OperationMix(std::vector<std::pair<Operation, double>> weights) : weights_(std::move(weights)) {
-  if (weights_.empty()) throw std::invalid_argument("OperationMix::OperationMix(): no operation");
+  if (weights_.empty())
+    throw std::invalid_argument("OperationMix::OperationMix(): no operation");
   double total = 0;
   for (std::size_t i = 0; i < weights_.size(); ++i) {
     auto [op, weight] = weights_[i];
@@ -32,7 +33,8 @@ OperationMix::OperationMix(std::vector<std::pair<Operation, double>> weights) : 
 }
 
 Operation OperationMix::pick(RandomSource& rng) const {
-  if (weights_.size() == 1) return weights_.front().first;
+  if (weights_.size() == 1)
+    return weights_.front().first;
   double u = rng.uniform01();
   auto it = std::lower_bound(cumulative_.begin(), cumulative_.end(), u);
   return weights_[static_cast<std::size_t>(it - cumulative_.begin())].first;
@@ -41,20 +43,24 @@ Operation OperationMix::pick(RandomSource& rng) const {
 OperationMix OperationMix::from_config(const ConfigNode& guest) {
   bool has_op = guest.has("op");
   bool has_ops = guest.has("ops");
-  if (has_op && has_ops) guest.fail("ops", "give either op (one operation) or ops (a table of weights), not both");
+  if (has_op && has_ops)
+    guest.fail("ops", "give either op (one operation) or ops (a table of weights), not both");
   if (has_op) {
     std::string name = guest.string("op");
     auto op = find_operation(name);
-    if (!op) guest.fail("op", "unknown operation '" + name + "'; valid: " + operation_names());
+    if (!op)
+      guest.fail("op", "unknown operation '" + name + "'; valid: " + operation_names());
     return OperationMix({{*op, 1.0}});
   }
-  if (!has_ops) return OperationMix({{Operation::rsa_crt_2k, 1.0}});
+  if (!has_ops)
+    return OperationMix({{Operation::rsa_crt_2k, 1.0}});
 
   ConfigNode ops = guest.table("ops");
   std::vector<std::pair<Operation, double>> weights;
   for (const std::string& key : ops.keys()) {
     auto op = find_operation(key);
-    if (!op) ops.fail(key, "unknown operation '" + key + "'; valid: " + operation_names());
+    if (!op)
+      ops.fail(key, "unknown operation '" + key + "'; valid: " + operation_names());
     if (std::any_of(weights.begin(), weights.end(), [&](const auto& w) { return w.first == *op; }))
       ops.fail(key, "operation '" + std::string(operation_name(*op)) + "' is listed twice");
     double weight = ops.number(key);
@@ -62,7 +68,8 @@ OperationMix OperationMix::from_config(const ConfigNode& guest) {
       ops.fail(key, "the weight must be a number > 0, got " + units::format_number(weight));
     weights.emplace_back(*op, weight);
   }
-  if (weights.empty()) guest.fail("ops", "must list at least one operation with its weight, like { rsa_crt_2k = 1 }");
+  if (weights.empty())
+    guest.fail("ops", "must list at least one operation with its weight, like { rsa_crt_2k = 1 }");
   return OperationMix(std::move(weights));
 }
 

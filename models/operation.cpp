@@ -19,7 +19,8 @@ std::string_view operation_name(Operation op) {
 
 std::optional<Operation> find_operation(std::string_view name) {
   for (Operation op : all_operations())
-    if (iequals(operation_name(op), name)) return op;
+    if (iequals(operation_name(op), name))
+      return op;
   return std::nullopt;
 }
 

@@ -18,7 +18,8 @@ double RandomSource::uniform01() {
   // instead would round the top value up to 1.0.
   for (;;) {
     uint64_t k = next_u64() >> 11;
-    if (k != 0) return static_cast<double>(k) * 0x1.0p-53;
+    if (k != 0)
+      return static_cast<double>(k) * 0x1.0p-53;
   }
 }
 
@@ -37,19 +38,22 @@ double RandomSource::normal() {
 }
 
 double RandomSource::lognormal_mean_cv(double mean, double cv) {
-  if (cv == 0) return mean;
+  if (cv == 0)
+    return mean;
   double sigma2 = std::log1p(cv * cv);
   double mu = std::log(mean) - sigma2 / 2;
   return std::exp(mu + std::sqrt(sigma2) * normal());
 }
 
 uint64_t RandomSource::below(uint64_t n) {
-  if (n == 0) throw std::invalid_argument("RandomSource::below(): n must be > 0");
+  if (n == 0)
+    throw std::invalid_argument("RandomSource::below(): n must be > 0");
   // Reject the lowest 2^64 mod n words so that every residue is equally likely.
   uint64_t threshold = (0 - n) % n;
   for (;;) {
     uint64_t x = next_u64();
-    if (x >= threshold) return x % n;
+    if (x >= threshold)
+      return x % n;
   }
 }
 

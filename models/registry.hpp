@@ -45,14 +45,16 @@ public:
 
   /** Adds an entry; a second entry with the same name (in any case) is a programming error. */
   Registry& add(Entry entry) {
-    if (lookup(entry.name)) throw std::logic_error("Registry::add(): duplicate " + kind_ + " '" + entry.name + "'");
+    if (lookup(entry.name))
+      throw std::logic_error("Registry::add(): duplicate " + kind_ + " '" + entry.name + "'");
     entries_.push_back(std::move(entry));
     return *this;
   }
 
   /** The entry called `name`; throws std::invalid_argument "unknown <kind> 'x'; valid: a, b, c" otherwise. */
   const Entry& find(std::string_view name) const {
-    if (const Entry* entry = lookup(name)) return *entry;
+    if (const Entry* entry = lookup(name))
+      return *entry;
     std::string valid;
     for (const auto& entry : entries_)
       valid += (valid.empty() ? "" : ", ") + entry.name;

@@ -105,13 +105,15 @@ constexpr std::string_view kStepShapes = "{ lock = LOCK }, { trylock = LOCK, bus
 std::string vocabulary_name(const ConfigNode& step, std::string_view key, const std::vector<std::string>& valid,
                             std::string_view what) {
   std::string name = step.string(key);
-  if (!contains(valid, name)) step.fail(key, "unknown " + std::string(what) + " '" + name + "'; valid: " + join(valid));
+  if (!contains(valid, name))
+    step.fail(key, "unknown " + std::string(what) + " '" + name + "'; valid: " + join(valid));
   return name;
 }
 
 std::optional<StepKind> kind_named(std::string_view key) {
   for (StepKind kind : kKinds)
-    if (step_kind_name(kind) == key) return kind;
+    if (step_kind_name(kind) == key)
+      return kind;
   return std::nullopt;
 }
 
@@ -154,7 +156,8 @@ Step parse_step(const ConfigNode& node) {
     break;
   case StepKind::effect:
     step.target = vocabulary_name(node, kind, vocabulary.effects, "effect");
-    if (node.has("errno")) step.error = vocabulary_name(node, "errno", vocabulary.errnos, "errno");
+    if (node.has("errno"))
+      step.error = vocabulary_name(node, "errno", vocabulary.errnos, "errno");
     break;
   case StepKind::work:
     if (node.raw("work")->is_table())
@@ -212,7 +215,8 @@ struct Edge {
 std::vector<Edge> edges_of(const OpSteps& op) {
   std::vector<Edge> edges;
   for (const Step& step : op.steps) {
-    if (step.kind == StepKind::call) edges.push_back({step.target, &step});
+    if (step.kind == StepKind::call)
+      edges.push_back({step.target, &step});
     if (step.kind == StepKind::effect)
       for (const std::string& callee : ops_run_by_effect(step.target))
         edges.push_back({callee, &step});
@@ -243,13 +247,15 @@ void check_call_cycles(const std::map<std::string, OpSteps>& ops) {
           cycle += *it + " -> ";
         throw ConfigError(edge.step->where, "ops." + name + ": call cycle " + cycle + edge_label(edge));
       }
-      if (mark[edge.callee] == Mark::none) visit(edge.callee);
+      if (mark[edge.callee] == Mark::none)
+        visit(edge.callee);
     }
     path.pop_back();
     mark[name] = Mark::done;
   };
   for (const auto& term : kOps)
-    if (mark[term.name] == Mark::none) visit(term.name);
+    if (mark[term.name] == Mark::none)
+      visit(term.name);
 }
 
 // The locks an operation takes, itself or through what it calls, with where the first one is taken.
@@ -257,10 +263,12 @@ using LockSites = std::map<std::string, std::string>;
 
 const LockSites& locks_taken(const std::map<std::string, OpSteps>& ops, const std::string& name,
                              std::map<std::string, LockSites>& memo) {
-  if (auto it = memo.find(name); it != memo.end()) return it->second;
+  if (auto it = memo.find(name); it != memo.end())
+    return it->second;
   LockSites sites;
   for (const Step& step : ops.at(name).steps)
-    if (step.kind == StepKind::lock || step.kind == StepKind::trylock) sites.emplace(step.target, step.where);
+    if (step.kind == StepKind::lock || step.kind == StepKind::trylock)
+      sites.emplace(step.target, step.where);
   for (const Edge& edge : edges_of(ops.at(name)))
     for (const auto& [lock, where] : locks_taken(ops, edge.callee, memo))
       sites.emplace(lock, where);
@@ -274,16 +282,21 @@ void check_calls_under_locks(const std::map<std::string, OpSteps>& ops) {
   for (const auto& [name, op] : ops) {
     std::vector<std::string> held;
     for (const Step& step : op.steps) {
-      if (step.kind == StepKind::lock || step.kind == StepKind::trylock) held.push_back(step.target);
-      if (step.kind == StepKind::unlock) held.erase(std::find(held.begin(), held.end(), step.target));
+      if (step.kind == StepKind::lock || step.kind == StepKind::trylock)
+        held.push_back(step.target);
+      if (step.kind == StepKind::unlock)
+        held.erase(std::find(held.begin(), held.end(), step.target));
       std::vector<std::string> callees;
-      if (step.kind == StepKind::call) callees.push_back(step.target);
-      if (step.kind == StepKind::effect) callees = ops_run_by_effect(step.target);
+      if (step.kind == StepKind::call)
+        callees.push_back(step.target);
+      if (step.kind == StepKind::effect)
+        callees = ops_run_by_effect(step.target);
       for (const std::string& callee : callees) {
         const LockSites& taken = locks_taken(ops, callee, memo);
         for (const std::string& lock : held) {
           auto site = taken.find(lock);
-          if (site == taken.end()) continue;
+          if (site == taken.end())
+            continue;
           std::string how = step.kind == StepKind::call ? "calls " + callee : step.target + " runs " + callee;
           throw ConfigError(step.where, "ops." + name + ": " + how + " while holding '" + lock + "', which " + callee +
                                             " (or an operation it runs) takes at " + site->second +
@@ -330,10 +343,13 @@ std::string_view step_kind_name(StepKind kind) {
 
 std::string describe_step(const Step& step) {
   std::string text(step_kind_name(step.kind));
-  if (step.kind == StepKind::work) return text + " " + (step.work ? step.work->describe() : "?");
+  if (step.kind == StepKind::work)
+    return text + " " + (step.work ? step.work->describe() : "?");
   text += " " + step.target;
-  if (step.kind == StepKind::trylock) text += " (busy " + step.error + ")";
-  if (step.kind == StepKind::effect && !step.error.empty()) text += " (errno " + step.error + ")";
+  if (step.kind == StepKind::trylock)
+    text += " (busy " + step.error + ")";
+  if (step.kind == StepKind::effect && !step.error.empty())
+    text += " (errno " + step.error + ")";
   return text;
 }
 
@@ -372,7 +388,8 @@ Strategy load_strategy_text(std::string_view text, const std::string& file_name)
   Strategy strategy;
   strategy.source_file_ = file_name;
   strategy.name_ = root.string("name");
-  if (strategy.name_.empty()) root.fail("name", "must not be empty");
+  if (strategy.name_.empty())
+    root.fail("name", "must not be empty");
   strategy.description_ = root.string("description");
   strategy.source_ = root.string_or("source", "");
   ConfigNode ops = root.table("ops");
@@ -392,7 +409,8 @@ Strategy load_strategy_text(std::string_view text, const std::string& file_name)
 
   std::vector<std::string> missing;
   for (const std::string& name : vocabulary.ops)
-    if (!strategy.ops_.count(name)) missing.push_back(name);
+    if (!strategy.ops_.count(name))
+      missing.push_back(name);
   if (!missing.empty())
     ops.fail("missing operations: " + join(missing) + " (a strategy defines every operation; copy them from a " +
              "built-in in configs/strategies/)");
@@ -404,7 +422,8 @@ Strategy load_strategy_text(std::string_view text, const std::string& file_name)
 
 Strategy load_strategy_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(file.string(), "cannot read the strategy file");
+  if (!in)
+    throw ConfigError(file.string(), "cannot read the strategy file");
   std::stringstream text;
   text << in.rdbuf();
   return load_strategy_text(text.str(), file.string());

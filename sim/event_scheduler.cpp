@@ -15,7 +15,8 @@ EventScheduler::EventScheduler(double horizon) : horizon_(horizon) {}
 
 EventScheduler::~EventScheduler() {
   // A timer left armed would call back into a dead object if the engine ran on.
-  if (armed_ != nullptr) armed_->remove();
+  if (armed_ != nullptr)
+    armed_->remove();
 }
 
 double EventScheduler::now() const {
@@ -38,15 +39,18 @@ void EventScheduler::at(double date, Callback callback) {
   heap_.push_back(Entry{date, next_seq_++, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
   // While events are being run, arm() is called once at the end; an earlier date needs re-arming otherwise.
-  if (!running_ && (armed_ == nullptr || date < armed_date_)) arm();
+  if (!running_ && (armed_ == nullptr || date < armed_date_))
+    arm();
 }
 
 void EventScheduler::run_due_events() {
   armed_ = nullptr; // SimGrid deletes a timer once it fired
   const double clock = simgrid::s4u::Engine::get_clock();
   auto may_run = [this, clock](double date) {
-    if (date <= clock) return true;
-    if (!exclusive_) return false;
+    if (date <= clock)
+      return true;
+    if (!exclusive_)
+      return false;
     const double other_timer = Timer::next(); // -1 when none
     return other_timer < 0 || date < other_timer;
   };
@@ -68,10 +72,12 @@ void EventScheduler::run_due_events() {
 }
 
 void EventScheduler::arm() {
-  if (heap_.empty()) return;
+  if (heap_.empty())
+    return;
   const double date = heap_.front().date;
   auto set_timer = [this, date] {
-    if (armed_ != nullptr) armed_->remove();
+    if (armed_ != nullptr)
+      armed_->remove();
     armed_ = Timer::set(date, [this] { run_due_events(); });
     armed_date_ = date;
   };

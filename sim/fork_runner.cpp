@@ -22,17 +22,21 @@ void write_all(int fd, const std::string& data) {
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
     done += static_cast<std::size_t>(n);
   }
 }
 
 Child start(const ChildJob& job, std::size_t index) {
   int fds[2];
-  if (::pipe(fds) != 0) throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
+  if (::pipe(fds) != 0)
+    throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
   const pid_t pid = ::fork();
-  if (pid < 0) throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
+  if (pid < 0)
+    throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::close(fds[0]);
     int code = 0;
@@ -56,8 +60,10 @@ std::string read_all(int fd) {
   char buffer[65536];
   while (true) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return out;
     out.append(buffer, static_cast<std::size_t>(n));
   }
 }
@@ -67,8 +73,10 @@ std::string reap(Child& child) {
   int status = 0;
   while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return child.output;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return {};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+    return child.output;
   if (WIFSIGNALED(status))
     return "run " + std::to_string(child.job) + " died of signal " + std::to_string(WTERMSIG(status)) + " (" +
            strsignal(WTERMSIG(status)) + ")";
@@ -82,7 +90,8 @@ DeferredChild::DeferredChild(const Job& job) {
   if (::pipe(in) != 0 || ::pipe(out) != 0)
     throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
   pid_ = ::fork();
-  if (pid_ < 0) throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
+  if (pid_ < 0)
+    throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
   if (pid_ == 0) {
     ::close(in[1]);
     ::close(out[0]);
@@ -107,7 +116,8 @@ DeferredChild::DeferredChild(const Job& job) {
 }
 
 DeferredChild::~DeferredChild() {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0)
+    return;
   // Never fed (the parent failed first): closing its input lets it run on empty input; stop it instead.
   ::kill(pid_, SIGKILL);
   ::close(to_child_);
@@ -123,11 +133,14 @@ std::string DeferredChild::finish(const std::string& input) {
   ::close(from_child_);
   pid_ = -1;
   const std::string error = reap(child);
-  if (!error.empty()) throw ChildRunError(error);
+  if (!error.empty())
+    throw ChildRunError(error);
   return child.output;
 }
 
-std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel) {
+std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel,
+                                         const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::size_t finished = 0;
   std::vector<std::string> outputs(jobs.size());
   std::vector<Child> running;
   std::string first_error;
@@ -138,7 +151,8 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
       running.push_back(start(jobs[next], next));
       ++next;
     }
-    if (running.empty()) break;
+    if (running.empty())
+      break;
     // Read every child's pipe as data comes, so that no child blocks on a full pipe.
     std::vector<pollfd> fds;
     for (const Child& child : running)
@@ -146,22 +160,28 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
     if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
       throw ChildRunError(std::string("poll: ") + std::strerror(errno));
     for (std::size_t i = fds.size(); i-- > 0;) {
-      if (fds[i].revents == 0) continue;
+      if (fds[i].revents == 0)
+        continue;
       char buffer[65536];
       const ssize_t n = ::read(running[i].fd, buffer, sizeof buffer);
       if (n > 0) {
         running[i].output.append(buffer, static_cast<std::size_t>(n));
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINTR)
+        continue;
       ::close(running[i].fd);
       const std::string error = reap(running[i]);
-      if (!error.empty() && first_error.empty()) first_error = error;
+      if (!error.empty() && first_error.empty())
+        first_error = error;
       outputs[running[i].job] = std::move(running[i].output);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      if (progress)
+        progress(++finished, jobs.size());
     }
   }
-  if (!first_error.empty()) throw ChildRunError(first_error);
+  if (!first_error.empty())
+    throw ChildRunError(first_error);
   return outputs;
 }
 

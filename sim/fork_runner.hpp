@@ -39,6 +39,7 @@ private:
 
 /** Runs each job in its own forked child, at most `max_parallel` at once, and returns their outputs in job order.
  *  Throws ChildRunError (after every child has ended) if any job threw or its child died. */
-std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel);
+std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel,
+                                         const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 } // namespace apq

@@ -53,14 +53,17 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     EventScheduler scheduler(scenario.run.horizon);
     scheduler.set_exclusive(!reconfigures); // without a control plane, no actor ever exists
     DataPlane data_plane(scenario, scheduler);
-    if (options.trace) data_plane.set_trace(options.trace);
+    if (options.trace)
+      data_plane.set_trace(options.trace);
     ReconfigWindows windows =
         options.baseline ? ReconfigWindows(options.baseline_windows) : ReconfigWindows(scenario.control.window_after);
-    if (scenario.control.reconfigures()) data_plane.set_windows(&windows);
+    if (scenario.control.reconfigures())
+      data_plane.set_windows(&windows);
     std::unique_ptr<ControlPlane> control_plane;
     if (reconfigures) {
       control_plane = std::make_unique<ControlPlane>(scenario, scheduler, data_plane, host, windows);
-      if (options.control_trace) control_plane->set_trace(options.control_trace);
+      if (options.control_trace)
+        control_plane->set_trace(options.control_trace);
       control_plane->start();
       // At the horizon the run ends: actors still running (or hung in a deadlock) are stopped, so that SimGrid
       // does not report the hung ones as its own whole-system deadlock.
@@ -80,8 +83,10 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     result.peak_requests_in_flight = data_plane.peak_in_flight();
     result.data = data_plane.events();
     result.windows = data_plane.window_figures();
+    result.series = data_plane.series();
     result.windows.intervals = windows.intervals(scenario.run.horizon);
-    if (control_plane) result.control = control_plane->result();
+    if (control_plane)
+      result.control = control_plane->result();
   }
   return result;
 }

@@ -28,15 +28,18 @@ std::string to_text(double value) {
 }
 
 void check_mmc(const char* function, int c, double lambda, double mu) {
-  if (c < 1) fail(function, "need at least one server, got c=" + std::to_string(c));
-  if (!(mu > 0.0 && std::isfinite(mu))) fail(function, "service rate mu must be finite and > 0, got " + to_text(mu));
+  if (c < 1)
+    fail(function, "need at least one server, got c=" + std::to_string(c));
+  if (!(mu > 0.0 && std::isfinite(mu)))
+    fail(function, "service rate mu must be finite and > 0, got " + to_text(mu));
   if (!(lambda >= 0.0 && lambda < c * mu))
     fail(function,
          "arrival rate lambda=" + to_text(lambda) + " must be in [0, c*mu=" + to_text(c * mu) + ") for a stable queue");
 }
 
 void check_md1(const char* function, double lambda, double d) {
-  if (!(d > 0.0 && std::isfinite(d))) fail(function, "service time d must be finite and > 0, got " + to_text(d));
+  if (!(d > 0.0 && std::isfinite(d)))
+    fail(function, "service time d must be finite and > 0, got " + to_text(d));
   if (!(lambda >= 0.0 && lambda * d < 1.0))
     fail(function, "load rho = lambda*d = " + to_text(lambda * d) + " must be in [0, 1) (lambda=" + to_text(lambda) +
                        ", d=" + to_text(d) + ")");
@@ -93,7 +96,8 @@ private:
 
     // pi_j decays geometrically with ratio r < 1, so the remaining mass is about pi_j r / (1 - r).
     const double ratio = pi_[j - 1] > 0.0 ? pi_j / pi_[j - 1] : 0.0;
-    if (pi_j == 0.0 || (j > 16 && ratio < 1.0 && pi_j * ratio / (1.0 - ratio) < 1e-18)) saturated_ = true;
+    if (pi_j == 0.0 || (j > 16 && ratio < 1.0 && pi_j * ratio / (1.0 - ratio) < 1e-18))
+      saturated_ = true;
   }
 
   double a0_;
@@ -104,8 +108,10 @@ private:
 };
 
 double md1_cdf_with(Md1QueueLength& queue, double lambda, double d, double t) {
-  if (t < 0.0) return 0.0;
-  if (lambda == 0.0) return 1.0;
+  if (t < 0.0)
+    return 0.0;
+  if (lambda == 0.0)
+    return 1.0;
   const double periods = std::floor(t / d);
   if (periods > 1e15)
     throw std::domain_error("md1_wait_cdf(): t/d = " + to_text(t / d) + " is beyond the supported 1e15");
@@ -124,7 +130,8 @@ double md1_cdf_with(Md1QueueLength& queue, double lambda, double d, double t) {
   for (uint64_t j = 0; j <= k; ++j) {
     cdf += queue.cumulative(k + 1 - j) * poisson;
     poisson *= x / static_cast<double>(j + 1);
-    if (poisson < 1e-20) break;
+    if (poisson < 1e-20)
+      break;
   }
   return std::clamp(cdf, 0.0, 1.0);
 }
@@ -137,7 +144,8 @@ double bisect_first_reaching(Reached reached, double start, double scale) {
   while (!reached(hi)) {
     lo = hi;
     hi *= 2.0;
-    if (!std::isfinite(hi)) return kInf;
+    if (!std::isfinite(hi))
+      return kInf;
   }
   for (int i = 0; i < 2000 && hi - lo > 1e-13 * (scale + hi); ++i) {
     const double mid = 0.5 * (lo + hi);
@@ -152,7 +160,8 @@ double bisect_first_reaching(Reached reached, double start, double scale) {
 } // namespace
 
 double erlang_c(int c, double offered_load_a) {
-  if (c < 1) fail("erlang_c", "need at least one server, got c=" + std::to_string(c));
+  if (c < 1)
+    fail("erlang_c", "need at least one server, got c=" + std::to_string(c));
   if (!(offered_load_a >= 0.0 && offered_load_a < c))
     fail("erlang_c", "offered load a=" + to_text(offered_load_a) + " must be in [0, c=" + std::to_string(c) + ")");
   const double a = offered_load_a;
@@ -174,8 +183,10 @@ double mmc_mean_response(int c, double lambda, double mu) {
 
 double mmc_response_ccdf(int c, double lambda, double mu, double t) {
   check_mmc("mmc_response_ccdf", c, lambda, mu);
-  if (std::isnan(t)) fail("mmc_response_ccdf", "t is NaN");
-  if (t <= 0.0) return 1.0;
+  if (std::isnan(t))
+    fail("mmc_response_ccdf", "t is NaN");
+  if (t <= 0.0)
+    return 1.0;
   const double wait_probability = erlang_c(c, lambda / mu);
   const double theta = c * mu - lambda;
   const double gap = std::abs(theta - mu);
@@ -187,9 +198,12 @@ double mmc_response_ccdf(int c, double lambda, double mu, double t) {
 
 double mmc_response_quantile(int c, double lambda, double mu, double q) {
   check_mmc("mmc_response_quantile", c, lambda, mu);
-  if (!(q >= 0.0 && q <= 1.0)) fail("mmc_response_quantile", "q must be in [0, 1], got " + to_text(q));
-  if (q == 0.0) return 0.0;
-  if (q == 1.0) return kInf;
+  if (!(q >= 0.0 && q <= 1.0))
+    fail("mmc_response_quantile", "q must be in [0, 1], got " + to_text(q));
+  if (q == 0.0)
+    return 0.0;
+  if (q == 1.0)
+    return kInf;
   const double target = 1.0 - q;
   return bisect_first_reaching([&](double t) { return mmc_response_ccdf(c, lambda, mu, t) <= target; },
                                mmc_mean_response(c, lambda, mu), 0.0);
@@ -214,17 +228,21 @@ double md1_mean_response(double lambda, double d) {
 
 double md1_wait_cdf(double lambda, double d, double t) {
   check_md1("md1_wait_cdf", lambda, d);
-  if (std::isnan(t)) fail("md1_wait_cdf", "t is NaN");
+  if (std::isnan(t))
+    fail("md1_wait_cdf", "t is NaN");
   Md1QueueLength queue(lambda * d);
   return md1_cdf_with(queue, lambda, d, t);
 }
 
 double md1_response_quantile(double lambda, double d, double q) {
   check_md1("md1_response_quantile", lambda, d);
-  if (!(q >= 0.0 && q <= 1.0)) fail("md1_response_quantile", "q must be in [0, 1], got " + to_text(q));
+  if (!(q >= 0.0 && q <= 1.0))
+    fail("md1_response_quantile", "q must be in [0, 1], got " + to_text(q));
   const double rho = lambda * d;
-  if (q <= 1.0 - rho) return d; // inside the atom of W at 0
-  if (q == 1.0) return kInf;
+  if (q <= 1.0 - rho)
+    return d; // inside the atom of W at 0
+  if (q == 1.0)
+    return kInf;
   Md1QueueLength queue(rho);
   const double start = std::max(d, md1_mean_response(lambda, d) - d);
   const double wait = bisect_first_reaching([&](double t) { return md1_cdf_with(queue, lambda, d, t) >= q; }, start, d);

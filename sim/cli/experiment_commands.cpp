@@ -4,6 +4,7 @@
 #include "models/config_node.hpp"
 #include "models/units.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/experiment/analytic_report.hpp"
 #include "sim/experiment/compare.hpp"
 #include "sim/experiment/plan.hpp"
 #include "sim/experiment/sweep.hpp"
@@ -87,6 +88,23 @@ int merge_command(const MergeCommandOptions& options) {
     std::cerr << "apqsim merge: error: " << e.what() << "\n";
     return kExitUsage;
   }
+}
+
+int analytic_command(const AnalyticCommandOptions& options) {
+  try {
+    const Scenario scenario = load_scenario(options.scenario.file, overrides_of(options.scenario));
+    check_writable_destination(options.json_file, "--json");
+    const std::string text = analytic_report_text(scenario);
+    if (!options.json_file.empty())
+      write_file_atomically(options.json_file, analytic_report_json(scenario).dump(2) + "\n");
+    std::cout << text;
+    return kExitOk;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+  } catch (const AnalyticUnsupported& e) {
+    std::cerr << options.scenario.file << ": error: " << e.what() << "\n";
+  }
+  return kExitUsage;
 }
 
 int plan_command(const PlanCommandOptions& options) {

@@ -77,6 +77,12 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("dirs", merge.dirs, "Shard output directories")->required();
   merge_cmd->add_option("--out,-o", merge.out_dir, "Where to write results.{csv,json} (default: the first dir)");
 
+  apq::cli::AnalyticCommandOptions analytic;
+  CLI::App* analytic_cmd = app.add_subcommand(
+      "analytic", "Queueing models of a scenario without reconfiguration (Erlang C, CTMCs, Allen-Cunneen)");
+  add_scenario_options(*analytic_cmd, analytic.scenario);
+  analytic_cmd->add_option("--json", analytic.json_file, "Write the models' figures as JSON");
+
   apq::cli::PlanCommandOptions plan;
   CLI::App* plan_cmd = app.add_subcommand(
       "plan", "Smallest resources (the factors the file names) meeting p99 / loss SLOs under reconfiguration");
@@ -119,5 +125,7 @@ int main(int argc, char** argv) {
     return apq::cli::merge_command(merge);
   if (*plan_cmd)
     return apq::cli::plan_command(plan);
+  if (*analytic_cmd)
+    return apq::cli::analytic_command(analytic);
   return apq::cli::list_command(list_kind);
 }

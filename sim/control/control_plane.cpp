@@ -73,14 +73,16 @@ sg4::ActorPtr ControlPlane::spawn(const std::string& label, std::function<void()
 // --- the interpreter -----------------------------------------------------------------------------------------
 
 int ControlPlane::guest_of(const OpContext& ctx) const {
-  if (ctx.guest >= 0) return ctx.guest;
+  if (ctx.guest >= 0)
+    return ctx.guest;
   return ctx.mdev >= 0 ? mdevs_[static_cast<std::size_t>(ctx.mdev)].guest : -1;
 }
 
 KernelLock* ControlPlane::resolve_lock(const std::string& lock_class, const OpContext& ctx) {
   if (lock_class == "kvm" || lock_class == "pqap_hook") {
     const int g = guest_of(ctx); // no guest: the kernel's "if (matrix_mdev->kvm)" skips the lock
-    if (g < 0) return nullptr;
+    if (g < 0)
+      return nullptr;
     return (lock_class == "kvm" ? kvm_locks_ : pqap_locks_)[static_cast<std::size_t>(g)].get();
   }
   return global_locks_.at(lock_class).get();
@@ -113,20 +115,32 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
         note(ctx, "acquired", lock->name());
       }
       held.push_back(Held{step.target, lock});
+      // vfio_ap's probe/remove callbacks find the queue's mdev (q->matrix_mdev, or the mdev list search of
+      // get_update_locks_by_apqn) under the lock they just took, not when the AP bus decided to reprobe: an
+      // assign that ran while the callback waited for the lock is seen. Looking it up once before the wait
+      // missed the stolen-queue race's own assignment, so the first remove_queue unplugged nothing and the
+      // guest kept sending on a queue already handed to the host driver.
+      if (ctx.queue >= 0 && (op == "remove_queue" || op == "probe_queue")) {
+        const ApQueue& q = data_.queue(static_cast<uint32_t>(ctx.queue));
+        ctx.mdev = mdev_holding(q.adapter, q.domain);
+      }
     } else if (step.kind == StepKind::unlock) {
       auto it = std::find_if(held.rbegin(), held.rend(), [&](const Held& h) { return h.lock_class == step.target; });
       if (it->lock != nullptr) {
-        it->lock->unlock();
+        // Noted before the release: the unlock simcall lets the next owner run (and note "acquired") first.
         note(ctx, "unlock", it->lock->name());
+        it->lock->unlock();
       }
       held.erase(std::next(it).base());
     } else if (step.kind == StepKind::work) {
       const double duration = step.work->sample(*ctx.rng);
-      if (duration > 0) sg4::this_actor::sleep_for(duration);
+      if (duration > 0)
+        sg4::this_actor::sleep_for(duration);
     } else if (step.kind == StepKind::call) {
       error = run_op(step.target, ctx);
       ctx.op = op;
-      if (!error.empty()) break;
+      if (!error.empty())
+        break;
     } else {
       const std::string failure = (this->*effects().at(step.target))(ctx);
       note(ctx, "effect", step.target + (failure.empty() ? "" : " -> " + failure));
@@ -139,8 +153,8 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
   // A failure leaves as the kernel's "goto out_unlock": what is held is released, most recent first.
   for (auto it = held.rbegin(); it != held.rend(); ++it)
     if (it->lock != nullptr) {
-      it->lock->unlock();
       note(ctx, "unlock", it->lock->name());
+      it->lock->unlock();
     }
   record_attempt(op, start, error, false);
   note(ctx, "end", error.empty() ? "ok" : error);
@@ -151,17 +165,20 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
 void ControlPlane::record_attempt(const std::string& op, double start, const std::string& error, bool retry) {
   OpFigures& figures = ops_[op];
   ++figures.attempts;
-  if (retry) ++figures.retries;
+  if (retry)
+    ++figures.retries;
   if (error.empty())
     ++figures.successes;
   else
     ++figures.errors[error];
-  if (error == "EBUSY") ++figures.ebusy;
+  if (error == "EBUSY")
+    ++figures.ebusy;
   figures.latency.record(scheduler_.now() - start);
 }
 
 void ControlPlane::note(const OpContext& ctx, const std::string& what, const std::string& detail) {
-  if (trace_) trace_(ControlEvent{scheduler_.now(), ctx.actor, ctx.op, what, detail});
+  if (trace_)
+    trace_(ControlEvent{scheduler_.now(), ctx.actor, ctx.op, what, detail});
 }
 
 // --- admins ---------------------------------------------------------------------------------------------------
@@ -175,10 +192,12 @@ std::string hex(int id) {
 }
 
 std::string describe_target(const AdminAction& action, const Scenario& scenario) {
-  if (action.op == "apmask_store" || action.op == "aqmask_store") return action.mask.str();
+  if (action.op == "apmask_store" || action.op == "aqmask_store")
+    return action.mask.str();
   if (action.op == "set_kvm" || action.op == "unset_kvm")
     return "guest " + scenario.guests[static_cast<std::size_t>(action.guest)].name;
-  if (action.op == "card_offline" || action.op == "card_online") return "adapter " + hex(action.id);
+  if (action.op == "card_offline" || action.op == "card_online")
+    return "adapter " + hex(action.id);
   std::string target = "mdev " + scenario.mdevs[static_cast<std::size_t>(action.mdev)].name;
   return action.id >= 0 ? hex(action.id) + " -> " + target : target;
 }
@@ -210,11 +229,13 @@ void ControlPlane::run_random_admin(const RandomAdmin& admin) {
   double t = admin.start;
   for (uint64_t k = 1;; ++k) {
     t += rng.exponential(1.0 / admin.rate);
-    if (t >= admin.stop || t >= scenario_.run.horizon) return;
+    if (t >= admin.stop || t >= scenario_.run.horizon)
+      return;
     sg4::this_actor::sleep_until(t);
     // Each operation runs in its own actor: an admin process's operations may overlap, as scripts in parallel do.
     std::optional<AdminAction> action = random_action(admin, rng);
-    if (!action) continue;
+    if (!action)
+      continue;
     const std::string label = admin.name + "#" + std::to_string(k);
     spawn(label, [this, action = *action, label, &admin] {
       NamedStream op_rng(scenario_.run.seed, "admin/" + label);
@@ -270,11 +291,14 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
   const double start = scheduler_.now();
   std::string error;
   for (*attempts = 1;; ++*attempts) {
-    if (*attempts > 1) ++ops_[action.op].retries;
+    if (*attempts > 1)
+      ++ops_[action.op].retries;
     error = perform(action, label, rng);
-    if (error.empty() || !retry.retries(error, *attempts)) break;
+    if (error.empty() || !retry.retries(error, *attempts))
+      break;
     const double wait = retry.delay(*attempts, rng);
-    if (wait > 0) sg4::this_actor::sleep_for(wait);
+    if (wait > 0)
+      sg4::this_actor::sleep_for(wait);
   }
   ops_[action.op].completion.record(scheduler_.now() - start);
   return error;
@@ -306,9 +330,11 @@ void ControlPlane::card_event(int adapter, bool online, OpContext& ctx) {
   for (int d : scenario_.find_card(adapter)->domains.ids())
     if (host_config_.driven_by_vfio(adapter, d) || (online && !host_config_.masks().reserves(adapter, d)))
       queues.emplace_back(adapter, d);
-  if (!online) data_.card_offline(adapter);
+  if (!online)
+    data_.card_offline(adapter);
   host_config_.set_adapter_online(adapter, online);
-  if (online) data_.card_online(adapter);
+  if (online)
+    data_.card_online(adapter);
   for (std::size_t m = 0; m < mdevs_.size(); ++m) {
     OpContext sub = ctx;
     sub.mdev = static_cast<int>(m);
@@ -333,7 +359,8 @@ void ControlPlane::on_aqic(uint32_t guest, uint32_t queue) {
   // Called from a data-plane event (maestro): the vCPU's intercept runs as an actor, since it takes locks.
   int mdev = -1;
   for (std::size_t m = 0; m < mdevs_.size(); ++m)
-    if (mdevs_[m].guest == static_cast<int>(guest)) mdev = static_cast<int>(m);
+    if (mdevs_[m].guest == static_cast<int>(guest))
+      mdev = static_cast<int>(m);
   const ApQueue& q = data_.queue(queue);
   const std::string label = "vcpu:" + scenario_.guests[guest].name + " aqic " + apqn(q.adapter, q.domain) + "#" +
                             std::to_string(actor_count_);

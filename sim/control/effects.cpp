@@ -43,7 +43,8 @@ std::string ControlPlane::apqn(int adapter, int domain) const {
 
 int ControlPlane::mdev_holding(int adapter, int domain) const {
   for (std::size_t m = 0; m < mdevs_.size(); ++m)
-    if (mdevs_[m].adapters.contains(adapter) && mdevs_[m].domains.contains(domain)) return static_cast<int>(m);
+    if (mdevs_[m].adapters.contains(adapter) && mdevs_[m].domains.contains(domain))
+      return static_cast<int>(m);
   return -1;
 }
 
@@ -91,8 +92,10 @@ std::string ControlPlane::commit_masks(OpContext& ctx) {
   for (const CardSpec& card : scenario_.cards)
     for (int d : card.domains.ids()) {
       const bool vfio = host_config_.driven_by_vfio(card.adapter, d), wants_vfio = !after.reserves(card.adapter, d);
-      if (vfio && !wants_vfio) ctx.to_host.emplace_back(card.adapter, d);
-      if (!vfio && wants_vfio) ctx.to_vfio.emplace_back(card.adapter, d);
+      if (vfio && !wants_vfio)
+        ctx.to_host.emplace_back(card.adapter, d);
+      if (!vfio && wants_vfio)
+        ctx.to_vfio.emplace_back(card.adapter, d);
     }
   return "";
 }
@@ -130,7 +133,8 @@ std::string ControlPlane::reprobe(OpContext& ctx) {
 void ControlPlane::note_stolen(const OpContext& ctx, int a, int d) {
   // The stolen-queue monitor: a queue went from vfio_ap to host drivers while an mdev has it assigned.
   const int m = mdev_holding(a, d);
-  if (m < 0) return;
+  if (m < 0)
+    return;
   const MdevState& mdev = mdevs_[static_cast<std::size_t>(m)];
   const Assignment& assigned = assignments_[{a, d}];
   stolen_.push_back(
@@ -157,7 +161,8 @@ std::vector<std::pair<int, int>> ControlPlane::added_apqns(const OpContext& ctx)
 
 std::string ControlPlane::check_host_ownership(OpContext& ctx) {
   for (const auto& [a, d] : added_apqns(ctx))
-    if (host_config_.masks().reserves(a, d)) return "EADDRNOTAVAIL";
+    if (host_config_.masks().reserves(a, d))
+      return "EADDRNOTAVAIL";
   return "";
 }
 
@@ -165,14 +170,16 @@ std::string ControlPlane::check_bound(OpContext& ctx) {
   // The 2020 series' vfio_ap_mdev_verify_queues_reserved_for_apid: each queue must be driven by vfio_ap. It looks at
   // the driver binding, not at ap_perms, and needs no lock of the AP bus.
   for (const auto& [a, d] : added_apqns(ctx))
-    if (host_config_.queue_exists(a, d) && !host_config_.driven_by_vfio(a, d)) return "EADDRNOTAVAIL";
+    if (host_config_.queue_exists(a, d) && !host_config_.driven_by_vfio(a, d))
+      return "EADDRNOTAVAIL";
   return "";
 }
 
 std::string ControlPlane::check_sharing(OpContext& ctx) {
   for (const auto& [a, d] : added_apqns(ctx)) {
     const int holder = mdev_holding(a, d);
-    if (holder >= 0 && holder != ctx.mdev) return "EADDRINUSE";
+    if (holder >= 0 && holder != ctx.mdev)
+      return "EADDRINUSE";
   }
   return "";
 }
@@ -203,7 +210,8 @@ void ControlPlane::push_apcb(OpContext& ctx, bool removals, bool additions) {
     const ApQueue& q = data_.queue(static_cast<uint32_t>(ctx.queue));
     host_config_.set_departing(q.adapter, q.domain, true);
   }
-  if (ctx.mdev < 0) return; // a queue no mdev holds: nothing to push
+  if (ctx.mdev < 0)
+    return; // a queue no mdev holds: nothing to push
   MdevState& mdev = mdevs_[static_cast<std::size_t>(ctx.mdev)];
   const Apcb now = filter_matrix(as_spec(mdev), host_config_);
   const Apcb old = mdev.shadow;
@@ -217,12 +225,14 @@ void ControlPlane::push_apcb(OpContext& ctx, bool removals, bool additions) {
     next.domains = old.domains | now.domains;
   }
   mdev.shadow = next;
-  if (mdev.guest < 0) return; // no guest: the shadow waits for set_kvm
+  if (mdev.guest < 0)
+    return; // no guest: the shadow waits for set_kvm
   auto queues_of = [this](const Apcb& apcb) {
     std::vector<uint32_t> out;
     for (int a : apcb.adapters.ids())
       for (int d : apcb.domains.ids())
-        if (const int q = data_.queue_index(a, d); q >= 0) out.push_back(static_cast<uint32_t>(q));
+        if (const int q = data_.queue_index(a, d); q >= 0)
+          out.push_back(static_cast<uint32_t>(q));
     std::sort(out.begin(), out.end());
     return out;
   };
@@ -233,7 +243,8 @@ void ControlPlane::push_apcb(OpContext& ctx, bool removals, bool additions) {
       ctx.removed_queues.push_back(q);
     }
   for (uint32_t q : after)
-    if (!std::binary_search(before.begin(), before.end(), q)) data_.plug(static_cast<uint32_t>(mdev.guest), q);
+    if (!std::binary_search(before.begin(), before.end(), q))
+      data_.plug(static_cast<uint32_t>(mdev.guest), q);
 }
 
 std::string ControlPlane::update_guest_apcb(OpContext& ctx) {
@@ -254,7 +265,8 @@ std::string ControlPlane::plug_added(OpContext& ctx) {
 // --- resets ---------------------------------------------------------------------------------------------------
 
 void ControlPlane::reset_queues(const std::vector<uint32_t>& queues, OpContext& ctx) {
-  if (queues.empty()) return;
+  if (queues.empty())
+    return;
   // ZAPQ every queue (the hardware resets them in parallel), then poll TAPQ every reset_poll until all are done:
   // the caller waits a whole number of polls, holding whatever it holds.
   double longest = 0;
@@ -271,13 +283,25 @@ void ControlPlane::reset_queues(const std::vector<uint32_t>& queues, OpContext& 
 }
 
 std::string ControlPlane::reset_removed_queues(OpContext& ctx) {
+  // vfio_ap_mdev_remove_queue resets the queue it gives up whether or not a guest had it: in the shadow APCB, with
+  // its whole APID (already in removed_queues); otherwise alone (ZAPQ + flush_work, kernel-ap-vfio.md §2(b); the
+  // 2020 series' remove_queue reset it too). Not when the queue has left the host's configuration (card offline):
+  // the ZAPQ would fail with APQN not valid. Before, a reprobe of queues no guest had cost no reset time at all.
+  if (ctx.departing && ctx.queue >= 0) {
+    const auto q = static_cast<uint32_t>(ctx.queue);
+    const ApQueue& queue = data_.queue(q);
+    if (host_config_.queue_exists(queue.adapter, queue.domain) &&
+        std::find(ctx.removed_queues.begin(), ctx.removed_queues.end(), q) == ctx.removed_queues.end())
+      ctx.removed_queues.push_back(q);
+  }
   reset_queues(ctx.removed_queues, ctx);
   ctx.removed_queues.clear();
   return "";
 }
 
 std::string ControlPlane::reset_all_queues(OpContext& ctx) {
-  if (ctx.mdev < 0) return "";
+  if (ctx.mdev < 0)
+    return "";
   const MdevState& mdev = mdevs_[static_cast<std::size_t>(ctx.mdev)];
   std::vector<uint32_t> queues;
   for (int a : mdev.adapters.ids())
@@ -292,7 +316,8 @@ std::string ControlPlane::reset_all_queues(OpContext& ctx) {
 
 std::string ControlPlane::attach_kvm(OpContext& ctx) {
   MdevState& mdev = mdevs_[static_cast<std::size_t>(ctx.mdev)];
-  if (mdev.guest >= 0) return "EPERM"; // vfio_ap_mdev_set_kvm: the mdev is in use by a guest already
+  if (mdev.guest >= 0)
+    return "EPERM"; // vfio_ap_mdev_set_kvm: the mdev is in use by a guest already
   mdev.guest = ctx.guest;
   mdev.shadow = Apcb{};
   data_.set_guest_running(static_cast<uint32_t>(ctx.guest), true);
@@ -303,7 +328,8 @@ std::string ControlPlane::attach_kvm(OpContext& ctx) {
 
 std::string ControlPlane::detach_kvm(OpContext& ctx) {
   MdevState& mdev = mdevs_[static_cast<std::size_t>(ctx.mdev)];
-  if (mdev.guest < 0) return "";
+  if (mdev.guest < 0)
+    return "";
   const auto g = static_cast<uint32_t>(mdev.guest);
   const Apcb old = mdev.shadow;
   for (int a : old.adapters.ids())

@@ -20,7 +20,8 @@ KernelLock::KernelLock(std::string name, std::string lock_class, LockMonitor& mo
       class_id_(monitor.register_lock(this, class_)), mutex_(sg4::Mutex::create()) {}
 
 KernelLock::~KernelLock() {
-  if (monitor_ != nullptr) monitor_->unregister_lock(this);
+  if (monitor_ != nullptr)
+    monitor_->unregister_lock(this);
 }
 
 aid_t KernelLock::caller(const char* where) const {

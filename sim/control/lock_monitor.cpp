@@ -30,7 +30,8 @@ void LockMonitor::set_actor_label(aid_t actor, std::string label) {
 
 std::string LockMonitor::actor_label(aid_t actor) const {
   auto it = actors_.find(actor);
-  if (it == actors_.end() || it->second.label.empty()) return "pid " + std::to_string(actor);
+  if (it == actors_.end() || it->second.label.empty())
+    return "pid " + std::to_string(actor);
   return it->second.label;
 }
 
@@ -52,14 +53,16 @@ void LockMonitor::unregister_lock(KernelLock* lock) {
   // A destroyed lock must not stay reachable from the wait-for bookkeeping.
   for (auto& [pid, state] : actors_) {
     std::erase_if(state.held, [lock](const Held& h) { return h.lock == lock; });
-    if (state.waiting_on == lock) state.waiting_on = nullptr;
+    if (state.waiting_on == lock)
+      state.waiting_on = nullptr;
   }
 }
 
 LockMonitor::ActorState& LockMonitor::touch(aid_t actor) {
   auto [it, inserted] = actors_.try_emplace(actor);
   // Only the running actor touches the monitor, so its SimGrid name is the one to fall back on.
-  if (it->second.label.empty()) it->second.label = simgrid::s4u::this_actor::get_name();
+  if (it->second.label.empty())
+    it->second.label = simgrid::s4u::this_actor::get_name();
   return it->second;
 }
 
@@ -83,7 +86,8 @@ void LockMonitor::released(aid_t actor, KernelLock* lock) {
   // Releases are usually in reverse order of acquisition, but the kernel does not require it.
   std::vector<Held>& held = actors_.at(actor).held;
   auto it = std::find_if(held.rbegin(), held.rend(), [lock](const Held& h) { return h.lock == lock; });
-  if (it != held.rend()) held.erase(std::next(it).base());
+  if (it != held.rend())
+    held.erase(std::next(it).base());
 }
 
 std::vector<int> LockMonitor::class_path(int from, int to) const {
@@ -103,7 +107,8 @@ std::vector<int> LockMonitor::class_path(int from, int to) const {
       return path;
     }
     for (int next : successors_[c]) {
-      if (seen[next]) continue;
+      if (seen[next])
+        continue;
       seen[next] = true;
       parent[next] = c;
       todo.push_back(next);
@@ -117,13 +122,15 @@ void LockMonitor::check_order(aid_t actor, ActorState& state, const KernelLock& 
   for (const Held& h : state.held) {
     const int from = h.lock->class_id_;
     // Nesting two instances of one class (kvm:web then kvm:db) would need lockdep's subclasses to judge.
-    if (from == to || edges_.contains({from, to})) continue;
+    if (from == to || edges_.contains({from, to}))
+      continue;
     // Any cycle in the graph is found when its last edge is added, so a known edge needs no new search.
     const std::vector<int> back = class_path(to, from);
     const double now = simgrid::s4u::Engine::get_clock();
     edges_.emplace(std::pair{from, to}, EdgeInfo{now, op, state.label, edge_seq_++});
     successors_[from].push_back(to);
-    if (back.empty() || !inverted_pairs_.insert(std::minmax(from, to)).second) continue;
+    if (back.empty() || !inverted_pairs_.insert(std::minmax(from, to)).second)
+      continue;
 
     Inversion inversion;
     inversion.time = now;
@@ -135,14 +142,16 @@ void LockMonitor::check_order(aid_t actor, ActorState& state, const KernelLock& 
       inversion.established.push_back(
           OrderEdge{class_names_[back[i]], class_names_[back[i + 1]], e.time, e.op, e.actor});
       if (inversion.established_by.find(e.op) == std::string::npos) {
-        if (!inversion.established_by.empty()) inversion.established_by += ", ";
+        if (!inversion.established_by.empty())
+          inversion.established_by += ", ";
         inversion.established_by += e.op;
       }
     }
     inversion.inverted_by = op;
     inversion.inverted_actor = actor_label(actor);
     inversions_.push_back(std::move(inversion));
-    if (inversion_callback_) inversion_callback_(inversions_.back());
+    if (inversion_callback_)
+      inversion_callback_(inversions_.back());
   }
 }
 
@@ -158,15 +167,18 @@ void LockMonitor::check_deadlock(aid_t actor, KernelLock& lock, const std::strin
   std::vector<Member> cycle{{actor, &lock, op}};
   std::vector<aid_t> members{actor};
   for (aid_t cur = lock.owner_; cur != actor;) {
-    if (cur == -1 || std::find(members.begin(), members.end(), cur) != members.end()) return;
+    if (cur == -1 || std::find(members.begin(), members.end(), cur) != members.end())
+      return;
     auto it = actors_.find(cur);
-    if (it == actors_.end() || it->second.waiting_on == nullptr) return;
+    if (it == actors_.end() || it->second.waiting_on == nullptr)
+      return;
     cycle.push_back({cur, it->second.waiting_on, it->second.waiting_op});
     members.push_back(cur);
     cur = it->second.waiting_on->owner_;
   }
   std::sort(members.begin(), members.end());
-  if (!deadlock_keys_.insert(members).second) return;
+  if (!deadlock_keys_.insert(members).second)
+    return;
 
   Deadlock deadlock;
   deadlock.time = simgrid::s4u::Engine::get_clock();
@@ -178,17 +190,21 @@ void LockMonitor::check_deadlock(aid_t actor, KernelLock& lock, const std::strin
         DeadlockEdge{actor_label(cycle[i].actor), cycle[i].op, previous.wants->name(), cycle[i].wants->name()});
   }
   deadlocks_.push_back(std::move(deadlock));
-  if (deadlock_callback_) deadlock_callback_(deadlocks_.back());
+  if (deadlock_callback_)
+    deadlock_callback_(deadlocks_.back());
 }
 
 bool LockMonitor::blocked_for_good(aid_t actor) const {
   std::vector<aid_t> seen{actor};
   for (aid_t cur = actor;;) {
     auto it = actors_.find(cur);
-    if (it == actors_.end() || it->second.waiting_on == nullptr) return false;
+    if (it == actors_.end() || it->second.waiting_on == nullptr)
+      return false;
     cur = it->second.waiting_on->owner_;
-    if (cur == -1) return false;
-    if (std::find(seen.begin(), seen.end(), cur) != seen.end()) return true;
+    if (cur == -1)
+      return false;
+    if (std::find(seen.begin(), seen.end(), cur) != seen.end())
+      return true;
     seen.push_back(cur);
   }
 }
@@ -196,7 +212,8 @@ bool LockMonitor::blocked_for_good(aid_t actor) const {
 std::vector<std::string> LockMonitor::hung_actors() const {
   std::vector<aid_t> hung;
   for (const auto& [pid, state] : actors_)
-    if (state.waiting_on != nullptr && blocked_for_good(pid)) hung.push_back(pid);
+    if (state.waiting_on != nullptr && blocked_for_good(pid))
+      hung.push_back(pid);
   std::sort(hung.begin(), hung.end());
   std::vector<std::string> labels;
   labels.reserve(hung.size());

@@ -44,6 +44,11 @@ DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
       queues_.push_back(std::move(queue));
     }
   }
+  // The time series has a fixed number of windows whatever the horizon: its memory does not grow with the run.
+  constexpr std::size_t kSeriesWindows = 500;
+  series_.window = horizon_ / kSeriesWindows;
+  series_.completed.assign(kSeriesWindows, 0);
+  series_.latency_sum.assign(kSeriesWindows, 0.0);
   // Guests start running with their APCB in place and their interrupts set up.
   const HostConfig host(scenario);
   guests_.reserve(scenario.guests.size());
@@ -62,7 +67,8 @@ DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
 }
 
 int DataPlane::queue_index(int adapter, int domain) const {
-  if (adapter < 0 || adapter > kMaxApId || domain < 0 || domain > kMaxApId) return -1;
+  if (adapter < 0 || adapter > kMaxApId || domain < 0 || domain > kMaxApId)
+    return -1;
   return queue_index_[adapter][domain];
 }
 
@@ -85,8 +91,10 @@ void DataPlane::on_arrival(uint32_t g) {
   const Operation op = guest.next_arrival->op ? *guest.next_arrival->op : guest.spec->ops.pick(guest.op_rng);
   const uint64_t index = guest.next_index++;
   schedule_next_arrival(g);
-  if (!guest.running) return;
-  if (in_window(scheduler_.now())) ++guest.result.requests.offered;
+  if (!guest.running)
+    return;
+  if (in_window(scheduler_.now()))
+    ++guest.result.requests.offered;
   const RequestId id = requests_.acquire(Request{.index = index, .arrival = scheduler_.now(), .guest = g, .op = op});
   peak_in_flight_ = std::max(peak_in_flight_, requests_.in_flight());
   submit(id, -1, -1);
@@ -136,10 +144,12 @@ std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& 
   for (uint32_t v = 0; v < guest.cards.size(); ++v) {
     const CardView& view = guest.cards[v];
     const double weight = cards_[view.card].type->weight[op_index];
-    if (weight <= 0) continue;
+    if (weight <= 0)
+      continue;
     const bool usable =
         std::any_of(view.queues.begin(), view.queues.end(), [this](uint32_t q) { return queues_[q].selectable; });
-    if (!usable) continue;
+    if (!usable)
+      continue;
     const double key = weight + view.load + (static_cast<int>(view.card) == avoid_card ? kCardPenalty : 0);
     if (best == nullptr || key < best_key || (key == best_key && view.total_requests < best->total_requests)) {
       best = &view;
@@ -147,12 +157,14 @@ std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& 
       best_key = key;
     }
   }
-  if (best == nullptr) return std::nullopt;
+  if (best == nullptr)
+    return std::nullopt;
   int best_queue = -1;
   double best_load = 0;
   for (uint32_t q : best->queues) {
     const ApQueue& a = queues_[q];
-    if (!a.selectable) continue;
+    if (!a.selectable)
+      continue;
     const double load = a.load + (static_cast<int>(q) == avoid_queue ? kQueuePenalty : 0);
     if (best_queue < 0 || load < best_load ||
         (load == best_load && a.total_requests < queues_[best_queue].total_requests)) {
@@ -166,7 +178,8 @@ std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& 
 void DataPlane::send_waiting(uint32_t q) {
   ApQueue& queue = queues_[q];
   // A resetting queue answers NQAP with RESET_IN_PROGRESS: the guest keeps its requests until the reset ends.
-  if (queue.resetting || !cards_[queue.card].online) return;
+  if (queue.resetting || !cards_[queue.card].online)
+    return;
   const int depth = cards_[queue.card].type->queue_depth;
   bool sent = false;
   while (queue.in_card() < depth && !queue.requestq.empty()) {
@@ -180,7 +193,8 @@ void DataPlane::send_waiting(uint32_t q) {
     queue.in_ring = true;
     cards_[queue.card].ring.push_back(q);
   }
-  if (sent) dispatch(queue.card);
+  if (sent)
+    dispatch(queue.card);
 }
 
 void DataPlane::dispatch(uint32_t c) {
@@ -205,7 +219,8 @@ void DataPlane::dispatch(uint32_t c) {
     const double service = card.type->service[index_of(request.op)]->sample(stream);
     const double start = scheduler_.now();
     const double busy = std::min(start + service, horizon_) - std::max(start, warmup_);
-    if (busy > 0) card.busy_seconds += busy;
+    if (busy > 0)
+      card.busy_seconds += busy;
     trace(TraceKind::start, request, queue.adapter, queue.domain);
     const uint32_t generation = request.generation;
     scheduler_.at(start + service, [this, c, id, generation] { on_service_done(c, id, generation); });
@@ -213,10 +228,12 @@ void DataPlane::dispatch(uint32_t c) {
 }
 
 void DataPlane::on_service_done(uint32_t c, RequestId id, uint32_t generation) {
-  if (requests_[id].generation != generation) return; // discarded meanwhile; its engine was freed then
+  if (requests_[id].generation != generation)
+    return; // discarded meanwhile; its engine was freed then
   Card& card = cards_[c];
   ++card.engines_free;
-  if (in_window(scheduler_.now())) ++card.served;
+  if (in_window(scheduler_.now()))
+    ++card.served;
   ApQueue& queue = queues_[requests_[id].queue];
   std::erase(queue.in_service, id);
   queue.replies.push_back(id);
@@ -236,7 +253,8 @@ void DataPlane::notice_reply(RequestId id) {
     } else {
       const uint32_t generation = request.generation;
       scheduler_.after(completion.delay, [this, id, generation] {
-        if (requests_[id].generation == generation) collect(id);
+        if (requests_[id].generation == generation)
+          collect(id);
       });
     }
     return;
@@ -256,7 +274,8 @@ void DataPlane::on_poll_tick(uint32_t g) {
   guest.poll_armed = false;
   // Collecting only frees slots and starts services, which end later: nothing is added to the list meanwhile.
   for (const auto& [id, generation] : guest.replies_ready)
-    if (requests_[id].generation == generation) collect(id);
+    if (requests_[id].generation == generation)
+      collect(id);
   guest.replies_ready.clear();
 }
 
@@ -264,6 +283,11 @@ void DataPlane::collect(RequestId id) {
   const Request& request = requests_[id];
   Guest& guest = guests_[request.guest];
   const double now = scheduler_.now();
+  const auto bin = static_cast<std::size_t>(now / series_.window);
+  if (bin < series_.completed.size()) {
+    ++series_.completed[bin];
+    series_.latency_sum[bin] += now - request.arrival;
+  }
   if (in_window(now)) {
     ++guest.result.requests.completed;
     guest.result.latency.record(now - request.arrival);
@@ -317,14 +341,16 @@ std::vector<RequestId> DataPlane::discard_from_card(uint32_t q) {
 
 void DataPlane::remove_from_ring(uint32_t q) {
   ApQueue& queue = queues_[q];
-  if (!queue.in_ring) return;
+  if (!queue.in_ring)
+    return;
   std::erase(cards_[queue.card].ring, q);
   queue.in_ring = false;
 }
 
 void DataPlane::unplug(uint32_t q) {
   ApQueue& queue = queues_[q];
-  if (queue.owner < 0) return;
+  if (queue.owner < 0)
+    return;
   const auto g = static_cast<uint32_t>(queue.owner);
   ++events_.unplugs;
   queue.owner = -1;
@@ -341,7 +367,8 @@ void DataPlane::unplug(uint32_t q) {
 
 void DataPlane::plug(uint32_t g, uint32_t q) {
   ApQueue& queue = queues_[q];
-  if (queue.owner == static_cast<int>(g)) return;
+  if (queue.owner == static_cast<int>(g))
+    return;
   ++events_.plugs;
   queue.owner = static_cast<int>(g);
   queue.selectable = false; // not before the guest noticed it and set up its interrupts
@@ -351,7 +378,8 @@ void DataPlane::plug(uint32_t g, uint32_t q) {
 void DataPlane::note_change(uint32_t g, uint32_t q) {
   Guest& guest = guests_[g];
   guest.changed_queues.push_back(q);
-  if (guest.scan_armed) return;
+  if (guest.scan_armed)
+    return;
   guest.scan_armed = true;
   // With the AP config-change notification (kernel 6.15+ and QEMU) the guest rescans at once; otherwise at its
   // next periodic bus scan (ap_config_time).
@@ -372,42 +400,64 @@ void DataPlane::on_scan(uint32_t g) {
   guest.scan_armed = false;
   std::vector<uint32_t> changed;
   changed.swap(guest.changed_queues);
+  // A queue unplugged and plugged again since the last scan is listed twice; the scan looks at each device once.
+  std::vector<uint32_t> seen;
+  // zcrypt gets the queue's hung requests back with -EAGAIN (ap_flush_queue) and retries them elsewhere.
+  auto flush_hung = [&](ApQueue& queue, uint32_t q) {
+    std::vector<RequestId> hung;
+    hung.swap(queue.hung);
+    for (RequestId id : hung) {
+      Request& request = requests_[id];
+      release_loads(request);
+      if (++request.attempts > kMaxAttempts) {
+        fail(id, &RequestCounts::failed_eio);
+        continue;
+      }
+      ++events_.requests_retried;
+      submit(id, static_cast<int>(queue.card), static_cast<int>(q));
+    }
+  };
+  // cex4queue (re)initializes the queue: a guest using interrupts enables them with PQAP(AQIC), which the host
+  // intercepts and handles under its locks. A polling guest issues no AQIC.
+  auto bring_up = [&](uint32_t q) {
+    if (aqic_handler_ && guest.spec->completion.mode == CompletionSpec::Mode::interrupt)
+      aqic_handler_(g, q);
+    else
+      queue_ready(g, q);
+  };
   for (uint32_t q : changed) {
+    if (std::find(seen.begin(), seen.end(), q) != seen.end())
+      continue;
+    seen.push_back(q);
     ApQueue& queue = queues_[q];
     const int v = guest.view_of_card[queue.card];
     const bool known = v >= 0 && std::binary_search(guest.cards[static_cast<std::size_t>(v)].queues.begin(),
                                                     guest.cards[static_cast<std::size_t>(v)].queues.end(), q);
     if (queue.owner != static_cast<int>(g)) {
-      if (!known) continue;
-      // The device goes away: zcrypt gets its requests back with -EAGAIN and retries them elsewhere.
+      if (!known)
+        continue;
+      // The device goes away: its requests are flushed and retried elsewhere.
       forget_queue(guest, q);
-      std::vector<RequestId> hung;
-      hung.swap(queue.hung);
-      for (RequestId id : hung) {
-        Request& request = requests_[id];
-        release_loads(request);
-        if (++request.attempts > kMaxAttempts) {
-          fail(id, &RequestCounts::failed_eio);
-          continue;
-        }
-        ++events_.requests_retried;
-        submit(id, static_cast<int>(queue.card), static_cast<int>(q));
-      }
+      flush_hung(queue, q);
     } else if (!known) {
-      // A new device: cex4queue binds and resets it; a guest using interrupts enables them with PQAP(AQIC), which
-      // the host intercepts and handles under its locks. A polling guest issues no AQIC.
+      // A new device: cex4queue binds and resets it, then enables its interrupts.
       learn_queue(guest, q);
-      if (aqic_handler_ && guest.spec->completion.mode == CompletionSpec::Mode::interrupt)
-        aqic_handler_(g, q);
-      else
-        queue_ready(g, q);
+      bring_up(q);
+    } else if (!queue.selectable) {
+      // Unplugged and plugged again between two scans: the device is still there, but its NQAP/DQAP failed
+      // meanwhile (AP_DEV_STATE_ERROR). ap_scan_domains "handle other error states": flush its messages with
+      // -EAGAIN, then ap_queue_init_state (reset, AQIC). Leaving it alone kept the queue unusable for good and
+      // its hung requests waiting forever.
+      flush_hung(queue, q);
+      bring_up(q);
     }
   }
 }
 
 void DataPlane::queue_ready(uint32_t g, uint32_t q) {
   ApQueue& queue = queues_[q];
-  if (queue.owner != static_cast<int>(g)) return; // unplugged again meanwhile
+  if (queue.owner != static_cast<int>(g))
+    return; // unplugged again meanwhile
   queue.selectable = true;
   send_waiting(q);
 }
@@ -426,7 +476,8 @@ void DataPlane::learn_queue(Guest& guest, uint32_t q) {
 
 void DataPlane::forget_queue(Guest& guest, uint32_t q) {
   const int v = guest.view_of_card[queues_[q].card];
-  if (v >= 0) std::erase(guest.cards[static_cast<std::size_t>(v)].queues, q);
+  if (v >= 0)
+    std::erase(guest.cards[static_cast<std::size_t>(v)].queues, q);
 }
 
 void DataPlane::reset_begin(uint32_t q) {
@@ -454,10 +505,12 @@ void DataPlane::reset_end(uint32_t q) {
 
 void DataPlane::card_offline(int adapter) {
   for (uint32_t c = 0; c < cards_.size(); ++c) {
-    if (cards_[c].adapter != adapter || !cards_[c].online) continue;
+    if (cards_[c].adapter != adapter || !cards_[c].online)
+      continue;
     cards_[c].online = false;
     for (uint32_t q = 0; q < queues_.size(); ++q) {
-      if (queues_[q].card != c) continue;
+      if (queues_[q].card != c)
+        continue;
       // The guest's requests on the card hang like an unplug's, until its scan removes the devices.
       ApQueue& queue = queues_[q];
       queue.selectable = false;
@@ -472,13 +525,15 @@ void DataPlane::card_offline(int adapter) {
 
 void DataPlane::card_online(int adapter) {
   for (Card& card : cards_)
-    if (card.adapter == adapter) card.online = true;
+    if (card.adapter == adapter)
+      card.online = true;
 }
 
 void DataPlane::set_guest_running(uint32_t g, bool running) {
   Guest& guest = guests_[g];
   guest.running = running;
-  if (running) return;
+  if (running)
+    return;
   // The VM is gone: whatever it had in flight is lost with it.
   for (uint32_t q = 0; q < queues_.size(); ++q) {
     ApQueue& queue = queues_[q];

@@ -30,6 +30,7 @@ public:
   /** Latency of requests collected inside reconfiguration windows is also recorded apart. */
   void set_windows(ReconfigWindows* windows) { windows_ = windows; }
   const WindowFigures& window_figures() const { return window_figures_; }
+  const TimeSeries& series() const { return series_; }
 
   // --- what the control plane does to the data path -----------------------------------------------------------
 
@@ -122,7 +123,8 @@ private:
   void release_loads(const Request& request);
   bool in_window(double t) const { return t >= warmup_; }
   void trace(TraceKind kind, const Request& request, int adapter, int domain) const {
-    if (trace_) trace_(TraceEvent{scheduler_.now(), kind, request.guest, request.index, adapter, domain});
+    if (trace_)
+      trace_(TraceEvent{scheduler_.now(), kind, request.guest, request.index, adapter, domain});
   }
   void trace(TraceKind kind, const Request& request) const {
     const ApQueue& queue = queues_[request.queue];
@@ -143,6 +145,7 @@ private:
   std::function<void(uint32_t, uint32_t)> aqic_handler_;
   ReconfigWindows* windows_ = nullptr;
   WindowFigures window_figures_;
+  TimeSeries series_;
 };
 
 } // namespace apq

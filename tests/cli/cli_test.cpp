@@ -242,4 +242,15 @@ TEST_F(Cli, RunWithReplicationsPrintsIntervalsAndExitsOneOnUnexpectedViolations)
   EXPECT_NE(deadlock.out.find("the monitors found deadlock, lock_order_inversion"), std::string::npos) << deadlock.out;
 }
 
+TEST_F(Cli, AnalyticPrintsErlangCAndRefusesReconfiguration) {
+  const Outcome r = apqsim("analytic configs/validation/mmc.toml --json " + (dir_ / "a.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("1.75ms"), std::string::npos) << r.out; // Erlang C: 1.7455 ms
+  EXPECT_TRUE(fs::exists(dir_ / "a.json"));
+  const Outcome refused = apqsim("analytic configs/seed/abba-deadlock.toml");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.out.find("analytic models cover steady state without reconfiguration"), std::string::npos)
+      << refused.out;
+}
+
 } // namespace

@@ -23,7 +23,8 @@ std::vector<double> run(ArrivalProcess& process, double horizon, uint64_t seed) 
   std::vector<double> times;
   double now = 0;
   while (auto a = process.next(now, rng)) {
-    if (a->time >= horizon) break;
+    if (a->time >= horizon)
+      break;
     EXPECT_GE(a->time, now);
     times.push_back(a->time);
     now = a->time;

@@ -90,7 +90,8 @@ TEST(Md1Queue, MeanOfTheCdfEqualsPollaczekKhinchine) {
         piece += weight * (1.0 - md1_wait_cdf(lambda, d, t));
       }
       integral += piece * d / per_period / 3.0;
-      if (piece < 1e-18) break;
+      if (piece < 1e-18)
+        break;
     }
     const double pk = mg1_mean_wait(lambda, d, d * d);
     EXPECT_NEAR(integral, pk, 1e-9 * pk) << "rho=" << rho;

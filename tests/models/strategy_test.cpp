@@ -23,7 +23,8 @@ using test::error_of;
 // it is about and the line numbers in it are those of the file.
 std::string complete(std::string head) {
   for (const std::string& op : strategy_vocabulary().ops)
-    if (head.find("[ops." + op + "]") == std::string::npos) head += "\n[ops." + op + "]\nsteps = []\n";
+    if (head.find("[ops." + op + "]") == std::string::npos)
+      head += "\n[ops." + op + "]\nsteps = []\n";
   return head;
 }
 
@@ -40,8 +41,10 @@ std::vector<std::string> held_before(const OpSteps& op, std::size_t index) {
   std::vector<std::string> held;
   for (std::size_t i = 0; i < index; ++i) {
     const Step& step = op.steps[i];
-    if (step.kind == StepKind::lock || step.kind == StepKind::trylock) held.push_back(step.target);
-    if (step.kind == StepKind::unlock) held.erase(std::find(held.begin(), held.end(), step.target));
+    if (step.kind == StepKind::lock || step.kind == StepKind::trylock)
+      held.push_back(step.target);
+    if (step.kind == StepKind::unlock)
+      held.erase(std::find(held.begin(), held.end(), step.target));
   }
   return held;
 }
@@ -49,7 +52,8 @@ std::vector<std::string> held_before(const OpSteps& op, std::size_t index) {
 // The index of the first step of `kind` on `target`; fails the test if there is none.
 std::size_t index_of_step(const OpSteps& op, StepKind kind, const std::string& target) {
   for (std::size_t i = 0; i < op.steps.size(); ++i)
-    if (op.steps[i].kind == kind && op.steps[i].target == target) return i;
+    if (op.steps[i].kind == kind && op.steps[i].target == target)
+      return i;
   ADD_FAILURE() << op.name << " has no step " << step_kind_name(kind) << " " << target;
   return op.steps.size();
 }
@@ -57,7 +61,8 @@ std::size_t index_of_step(const OpSteps& op, StepKind kind, const std::string& t
 std::vector<std::string> lock_sequence(const OpSteps& op) {
   std::vector<std::string> locks;
   for (const Step& step : op.steps)
-    if (step.kind == StepKind::lock || step.kind == StepKind::trylock) locks.push_back(step.target);
+    if (step.kind == StepKind::lock || step.kind == StepKind::trylock)
+      locks.push_back(step.target);
   return locks;
 }
 
@@ -71,26 +76,33 @@ bool has_lock_order_cycle(const Strategy& strategy) {
       if (step.kind == StepKind::lock)
         for (const std::string& h : held)
           edges[h].insert(step.target);
-      if (step.kind == StepKind::lock || step.kind == StepKind::trylock) held.push_back(step.target);
-      if (step.kind == StepKind::unlock) held.erase(std::find(held.begin(), held.end(), step.target));
-      if (step.kind == StepKind::call) walk(strategy.op(step.target), held);
+      if (step.kind == StepKind::lock || step.kind == StepKind::trylock)
+        held.push_back(step.target);
+      if (step.kind == StepKind::unlock)
+        held.erase(std::find(held.begin(), held.end(), step.target));
+      if (step.kind == StepKind::call)
+        walk(strategy.op(step.target), held);
     }
   };
   for (const auto& [name, op] : strategy.ops())
     walk(op, {});
   std::set<std::string> done, active;
   std::function<bool(const std::string&)> cyclic = [&](const std::string& lock) {
-    if (active.count(lock)) return true;
-    if (done.count(lock)) return false;
+    if (active.count(lock))
+      return true;
+    if (done.count(lock))
+      return false;
     active.insert(lock);
     for (const std::string& next : edges[lock])
-      if (cyclic(next)) return true;
+      if (cyclic(next))
+        return true;
     active.erase(lock);
     done.insert(lock);
     return false;
   };
   for (const std::string& lock : strategy_vocabulary().locks)
-    if (cyclic(lock)) return true;
+    if (cyclic(lock))
+      return true;
   return false;
 }
 

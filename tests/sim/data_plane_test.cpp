@@ -94,7 +94,8 @@ completion = { delay = "0s" }
   const auto run = run_traced(s);
   std::vector<std::string> starts;
   for (const TraceEvent& e : run.events)
-    if (e.kind == TraceKind::start) starts.push_back(line(e));
+    if (e.kind == TraceKind::start)
+      starts.push_back(line(e));
   const std::vector<std::string> expected{"0 start g0 r0",  "10 start g1 r0", "20 start g0 r1",
                                           "30 start g1 r1", "40 start g0 r2", "50 start g1 r2"};
   EXPECT_EQ(starts, expected);
@@ -126,7 +127,8 @@ arrival = { process = "periodic", period = "1us" }
   const auto run = run_traced(s);
   std::vector<int> adapters;
   for (const TraceEvent& e : run.events)
-    if (e.kind == TraceKind::issue) adapters.push_back(e.adapter);
+    if (e.kind == TraceKind::issue)
+      adapters.push_back(e.adapter);
   EXPECT_EQ(adapters, (std::vector<int>{0, 1, 0, 1, 0, 1, 0, 0, 1, 0}));
 }
 
@@ -148,7 +150,8 @@ arrival = { process = "periodic", period = "1us" }
   const auto run = run_traced(s);
   std::vector<std::pair<int, int>> queues;
   for (const TraceEvent& e : run.events)
-    if (e.kind == TraceKind::issue) queues.emplace_back(e.adapter, e.domain);
+    if (e.kind == TraceKind::issue)
+      queues.emplace_back(e.adapter, e.domain);
   const std::vector<std::pair<int, int>> expected{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 0}, {1, 0}};
   EXPECT_EQ(queues, expected);
 }
@@ -175,11 +178,13 @@ completion = { mode = "polling", poll_interval = "0.125s" }
   double first_collect = -1;
   int collects = 0;
   for (const TraceEvent& e : run.events) {
-    if (e.kind != TraceKind::collect) continue;
+    if (e.kind != TraceKind::collect)
+      continue;
     const double latency = e.time - static_cast<double>(e.request); // issued at r seconds
     EXPECT_GT(latency, 0.25 - 1e-12);
     EXPECT_LE(latency, 0.375 + 1e-12);
-    if (first_collect < 0) first_collect = e.time;
+    if (first_collect < 0)
+      first_collect = e.time;
     const double ticks = (e.time - first_collect) / 0.125;
     EXPECT_NEAR(ticks, std::round(ticks), 1e-9) << "collect off the poll grid at " << e.time;
     ++collects;
@@ -251,9 +256,12 @@ arrival = { process = "poisson", rate = "150/s" }
       std::ostringstream out;
       out.precision(17);
       for (const TraceEvent& e : run.events) {
-        if (e.guest != 0) continue;
-        if (e.kind == TraceKind::start) start[e.request] = e.time;
-        if (e.kind == TraceKind::done) out << e.request << ":" << e.time - start[e.request] << "\n";
+        if (e.guest != 0)
+          continue;
+        if (e.kind == TraceKind::start)
+          start[e.request] = e.time;
+        if (e.kind == TraceKind::done)
+          out << e.request << ":" << e.time - start[e.request] << "\n";
       }
       return out.str();
     };

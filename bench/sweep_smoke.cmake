@@ -1,0 +1,20 @@
+# bench.sweep_smoke: runs `bench_sweep --mode test` and checks its exit code and figure lines (not their values).
+execute_process(COMMAND ${BENCH} --mode test RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "bench_sweep --mode test exited with ${code}")
+endif()
+set(number "-?[0-9.]+")
+set(expected
+  "fixed_cost_ms_per_point=${number} \\(target <= 2\\) wall_ms_per_point=${number} simulate_ms=${number} points=[0-9]+"
+  "breakdown empty_child_ms=${number} child_to_json_ms=${number} child_dump_ms=${number} json_bytes=[0-9]+ parent_parse_ms=${number} parent_figures_ms=${number}"
+  "sweep_fixed_cost_ms_per_point=${number} wall_ms_per_point=${number} points=[0-9]+"
+  "exec_cost_ms_per_point=${number} wall_ms_per_exec=${number} execs=[0-9]+"
+  "cores=[0-9]+ loadavg_1min=${number} batch_runs=[0-9]+ horizon=[^ ]+ run_s=${number}"
+  "wall_jobs1_s=${number} wall_jobs2_s=${number}"
+  "speedup_jobs2=${number} \\(target >= 1\\.8\\)")
+foreach(pattern IN LISTS expected)
+  if(NOT out MATCHES "${pattern}")
+    message(FATAL_ERROR "bench_sweep --mode test did not print a line matching: ${pattern}")
+  endif()
+endforeach()
