@@ -354,15 +354,20 @@ void DataPlane::unplug(uint32_t q) {
   const auto g = static_cast<uint32_t>(queue.owner);
   ++events_.unplugs;
   queue.owner = -1;
+  fail_queue(q);
+  note_change(g, q);
+}
+
+void DataPlane::fail_queue(uint32_t q) {
   // The guest's next NQAP/DQAP on it fails: zcrypt marks the queue failed and sends nothing new there, but what
   // it had sent stays queued, waiting, until the bus scan removes the device (ap_queue_prepare_remove).
+  ApQueue& queue = queues_[q];
   queue.selectable = false;
   for (RequestId id : discard_from_card(q))
     queue.hung.push_back(id);
   for (RequestId id : queue.requestq)
     queue.hung.push_back(id);
   queue.requestq.clear();
-  note_change(g, q);
 }
 
 void DataPlane::plug(uint32_t g, uint32_t q) {
@@ -511,14 +516,7 @@ void DataPlane::card_offline(int adapter) {
     for (uint32_t q = 0; q < queues_.size(); ++q) {
       if (queues_[q].card != c)
         continue;
-      // The guest's requests on the card hang like an unplug's, until its scan removes the devices.
-      ApQueue& queue = queues_[q];
-      queue.selectable = false;
-      for (RequestId id : discard_from_card(q))
-        queue.hung.push_back(id);
-      for (RequestId id : queue.requestq)
-        queue.hung.push_back(id);
-      queue.requestq.clear();
+      fail_queue(q); // the guest's requests on the card hang like an unplug's, until its scan removes the devices
     }
   }
 }

@@ -116,6 +116,8 @@ private:
   /** Takes back from the card every request of the queue (ZAPQ): engines freed, replies dropped, in order. */
   std::vector<RequestId> discard_from_card(uint32_t queue);
   void remove_from_ring(uint32_t queue);
+  /** The queue fails in its guest: what the card held is discarded, and with the guest-side backlog hangs. */
+  void fail_queue(uint32_t queue);
   void note_change(uint32_t guest, uint32_t queue);
   void on_scan(uint32_t guest);
   void forget_queue(Guest& guest, uint32_t queue);
