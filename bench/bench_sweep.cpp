@@ -2,12 +2,15 @@
 //
 // 1. The fixed cost of a sweep point beyond its simulation: many points of a scenario that simulates almost nothing
 //    (configs/validation/mmc.toml cut to 1 ms), through run_replications with one job (a forked child per run, its
-//    JSON parsed back), minus the time simulate() itself takes in such a child. For contrast, the same point run by
+//    JSON parsed back), minus the time simulate() itself takes in such a child. Then the same points through run_sweep,
+//    which `apqsim sweep` uses and which adds a file per point and the merge. For contrast, the same point run by
 //    exec'ing the apqsim binary, which pays the dynamic loader of libsimgrid every time (simgrid-3.32-notes.md §4).
 // 2. The speedup of --jobs 2 on a batch of equal runs, which the fork-per-run design should make close to 2 on 2
-//    cores.
+//    cores. Other work on the machine takes cores away: the load average and the children's CPU time are printed
+//    next to it to tell that apart from a cost of the machinery.
 //
-// The parent never creates a SimGrid engine (only children simulate), as in the real machinery.
+// The parent never creates a SimGrid engine (only children simulate), as in the real machinery; each measurement
+// runs in a forked child of its own, so that none inherits the heap the previous ones left behind.
 
 #include "sim/experiment/design.hpp"
 #include "sim/experiment/experiment.hpp"
@@ -19,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +30,8 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sched.h>
 #include <spawn.h>
 #include <sstream>
@@ -163,6 +169,47 @@ ChildTimes breakdown(const Scenario& scenario, std::size_t points) {
   return out;
 }
 
+/** Anonymous resident memory of this process: what a fork copies page tables for and its child tears down. */
+double anon_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with("RssAnon:"))
+      return std::stod(line.substr(8)) / 1024.0; // kB
+  return -1;
+}
+
+/** CPU seconds (user + system) of the children this process has reaped so far. */
+double children_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+/** Runs one measurement in its own forked child and returns its numbers. A point's fixed cost grows with the
+ * parent's heap (a fork copies its page tables, each child tears them down), so every measurement starts from the
+ * same small parent instead of inheriting what the previous measurements left in the heap. */
+std::vector<double> in_child(const std::function<std::vector<double>()>& measure) {
+  std::fflush(stdout); // before forking, or a child could print the parent's buffer again
+  const std::vector<std::string> answers = run_in_children({[&measure] {
+                                                             std::ostringstream out;
+                                                             out.precision(17);
+                                                             for (double v : measure())
+                                                               out << v << ' ';
+                                                             return out.str();
+                                                           }},
+                                                           1);
+  std::istringstream in(answers.at(0));
+  std::vector<double> values;
+  double v = 0;
+  while (in >> v)
+    values.push_back(v);
+  return values;
+}
+
 /** Wall per child of children that do nothing: fork, pipe, _exit and waitpid from this parent. */
 double empty_child_seconds(std::size_t points) {
   const std::vector<ChildJob> jobs(points, [] { return std::string(); });
@@ -197,9 +244,10 @@ fs::path write_sweep_file(const fs::path& dir, std::size_t points) {
   return file;
 }
 
-/** Wall per point of `apqsim sweep` minus its command line: run_sweep with one job into a fresh directory (it writes
- * a file per point and merges them at the end). */
-double sweep_seconds(const fs::path& file, const SweepSpec& spec, const fs::path& out_dir) {
+/** Wall per point of `apqsim sweep` without its process start: read_sweep_spec as the CLI does (so the heap is
+ * the CLI's), then the timed run_sweep with one job into a fresh directory (a file per point, merged at the end). */
+double sweep_seconds(const fs::path& file, const fs::path& out_dir) {
+  const SweepSpec spec = read_sweep_spec(file);
   fs::remove_all(out_dir);
   ExperimentOptions options;
   options.jobs = 1;
@@ -244,16 +292,6 @@ double exec_seconds(int execs) {
   return wall / execs;
 }
 
-/** CPU seconds (user + system) of the children reaped so far. */
-double children_cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_CHILDREN, &usage);
-  const auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 /** CPUs this process may run on (what nproc says). */
 int usable_cores() {
   cpu_set_t set;
@@ -274,17 +312,23 @@ double load_average() {
 void fixed_cost(const Plan& plan, const fs::path& work_dir) {
   const Scenario tiny = load_scenario(kScenario, tiny_overrides());
   const fs::path sweep_file = write_sweep_file(work_dir, plan.points);
-  const SweepSpec spec = read_sweep_spec(sweep_file);
 
-  std::vector<double> point_s, simulate_s, empty_s, sweep_s, exec_s;
+  std::vector<double> point_s, anon_mib, simulate_s, empty_s, sweep_s, exec_s;
   std::vector<ChildTimes> steps;
   for (int r = 0; r < plan.repeats; ++r) {
-    std::fflush(stdout); // before forking, or a child could print the parent's buffer again
-    point_s.push_back(replications_seconds(tiny, plan.points, 1));
-    steps.push_back(breakdown(tiny, plan.points));
+    const std::vector<double> point = in_child([&] {
+      return std::vector<double>{anon_rss_mib(), replications_seconds(tiny, plan.points, 1)};
+    });
+    anon_mib.push_back(point.at(0));
+    point_s.push_back(point.at(1));
+    const std::vector<double> step = in_child([&] {
+      const ChildTimes t = breakdown(tiny, plan.points);
+      return std::vector<double>{t.simulate_s, t.to_json_s, t.dump_s, t.parse_s, t.figures_s, t.bytes};
+    });
+    steps.push_back(ChildTimes{step.at(0), step.at(1), step.at(2), step.at(3), step.at(4), step.at(5)});
     simulate_s.push_back(steps.back().simulate_s);
-    empty_s.push_back(empty_child_seconds(plan.points));
-    sweep_s.push_back(sweep_seconds(sweep_file, spec, work_dir / "out"));
+    empty_s.push_back(in_child([&] { return std::vector<double>{empty_child_seconds(plan.points)}; }).at(0));
+    sweep_s.push_back(in_child([&] { return std::vector<double>{sweep_seconds(sweep_file, work_dir / "out")}; }).at(0));
     exec_s.push_back(exec_seconds(plan.execs));
   }
   const double point_ms = median(point_s) * 1e3;
@@ -298,9 +342,9 @@ void fixed_cost(const Plan& plan, const fs::path& work_dir) {
               "path=run_replications(jobs=1)\n",
               point_ms - simulate_ms, kFixedCostTarget, point_ms, simulate_ms, plan.points);
   std::printf("  breakdown empty_child_ms=%.3f child_to_json_ms=%.3f child_dump_ms=%.3f json_bytes=%.0f "
-              "parent_parse_ms=%.3f parent_figures_ms=%.3f\n",
+              "parent_parse_ms=%.3f parent_figures_ms=%.3f parent_anon_rss_mib=%.1f\n",
               median(empty_s) * 1e3, step.to_json_s * 1e3, step.dump_s * 1e3, step.bytes, step.parse_s * 1e3,
-              step.figures_s * 1e3);
+              step.figures_s * 1e3, median(anon_mib));
   std::printf("sweep_fixed_cost_ms_per_point=%.3f wall_ms_per_point=%.3f points=%zu path=run_sweep(jobs=1, a file "
               "per point, merge)\n",
               sweep_ms - simulate_ms, sweep_ms, plan.points);
@@ -312,17 +356,22 @@ void fixed_cost(const Plan& plan, const fs::path& work_dir) {
 void jobs_speedup(const Plan& plan) {
   const int cores = usable_cores();
   const Scenario scenario = load_scenario(kScenario, {{"run.horizon", plan.horizon}, {"run.warmup", "\"0s\""}});
+  const auto batch = [&](int jobs) {
+    return in_child([&] {
+      const double wall = replications_seconds(scenario, plan.batch, jobs) * static_cast<double>(plan.batch);
+      return std::vector<double>{wall, children_cpu_seconds()};
+    });
+  };
   std::vector<double> wall1, wall2, cpu1, cpu2;
   // Alternating, so that both see the same machine over the measurement. The children's CPU time tells a machine
   // busy with other work (CPU / wall of --jobs 2 well under 2) from a cost of the machinery (CPU time growing).
   for (int r = 0; r < plan.repeats; ++r) {
-    std::fflush(stdout);
-    double cpu = children_cpu_seconds();
-    wall1.push_back(replications_seconds(scenario, plan.batch, 1) * static_cast<double>(plan.batch));
-    cpu1.push_back(children_cpu_seconds() - cpu);
-    cpu = children_cpu_seconds();
-    wall2.push_back(replications_seconds(scenario, plan.batch, 2) * static_cast<double>(plan.batch));
-    cpu2.push_back(children_cpu_seconds() - cpu);
+    const std::vector<double> one = batch(1);
+    wall1.push_back(one.at(0));
+    cpu1.push_back(one.at(1));
+    const std::vector<double> two = batch(2);
+    wall2.push_back(two.at(0));
+    cpu2.push_back(two.at(1));
   }
   const std::size_t m1 = median_index(wall1);
   const std::size_t m2 = median_index(wall2);
@@ -378,9 +427,10 @@ private:
 };
 
 int run(const Options& options) {
-  // Perf: 200 points is ~0.5 s of machinery per measurement, and batch runs of ~0.5 s each (M/M/c at 3.2k/s
-  // simulates ~400 simulated seconds per wall second here) dwarf the fork and parse costs being amortized.
-  const Plan plan = options.perf ? Plan{3, 200, 20, 8, "\"200s\""} : Plan{1, 20, 3, 8, "\"20s\""};
+  // Perf: 200 points make ~0.6 s of machinery per measurement; batch runs of ~0.5 s each (M/M/c at 3.2k/s runs
+  // ~700 simulated seconds per wall second on the 2-core dev VM) make the fork and parse costs negligible, so the
+  // speedup shows the parallelism alone. Test: a tenth of the horizon, one measurement each, a few seconds in all.
+  const Plan plan = options.perf ? Plan{3, 200, 20, 8, "\"350s\""} : Plan{1, 20, 3, 8, "\"35s\""};
   std::printf("bench_sweep: mode %s: %s\n", options.perf ? "perf" : "test",
               options.perf ? "each figure the median of 3 measurements"
                            : "one small measurement each, figures are not meaningful timings");

@@ -7,7 +7,7 @@ endif()
 set(number "-?[0-9.]+")
 set(expected
   "fixed_cost_ms_per_point=${number} \\(target <= 2\\) wall_ms_per_point=${number} simulate_ms=${number} points=[0-9]+"
-  "breakdown empty_child_ms=${number} child_to_json_ms=${number} child_dump_ms=${number} json_bytes=[0-9]+ parent_parse_ms=${number} parent_figures_ms=${number}"
+  "breakdown empty_child_ms=${number} child_to_json_ms=${number} child_dump_ms=${number} json_bytes=[0-9]+ parent_parse_ms=${number} parent_figures_ms=${number} parent_anon_rss_mib=${number}"
   "sweep_fixed_cost_ms_per_point=${number} wall_ms_per_point=${number} points=[0-9]+"
   "exec_cost_ms_per_point=${number} wall_ms_per_exec=${number} execs=[0-9]+"
   "cores=[0-9]+ loadavg_1min=${number} batch_runs=[0-9]+ horizon=[^ ]+ run_s=${number}"

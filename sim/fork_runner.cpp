@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,7 +32,15 @@ void write_all(int fd, const std::string& data) {
   }
 }
 
+/** Before a fork: output the parent has buffered would otherwise be written again by every child (SimGrid flushes
+ * stdout in the child's run), and a large freed heap makes every fork slower (copy-on-write page tables). */
+void prepare_fork() {
+  std::fflush(nullptr);
+  ::malloc_trim(0);
+}
+
 Child start(const ChildJob& job, std::size_t index) {
+  prepare_fork();
   int fds[2];
   if (::pipe(fds) != 0)
     throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
@@ -86,6 +96,7 @@ std::string reap(Child& child) {
 } // namespace
 
 DeferredChild::DeferredChild(const Job& job) {
+  prepare_fork();
   int in[2], out[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0)
     throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
