@@ -114,8 +114,7 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   experiment.simgrid_args = options.simgrid_args;
   const ReplicatedResult result = replicate(scenario, rule, experiment);
   if (!options.json_file.empty())
-    write_file_atomically(options.json_file,
-                          replicated_json(scenario, result, rule, scenario.run.confidence).dump(2) + "\n");
+    write_file_atomically(options.json_file, replicated_json(result, rule, scenario.run.confidence).dump(2) + "\n");
   if (!options.quiet)
     std::cout << replicated_summary(scenario, result, scenario.run.confidence);
   if (rule.target_half_width > 0 && !result.target_reached)

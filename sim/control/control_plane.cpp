@@ -185,21 +185,15 @@ void ControlPlane::note(const OpContext& ctx, const std::string& what, const std
 
 namespace {
 
-std::string hex(int id) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%02x", id);
-  return buf;
-}
-
 std::string describe_target(const AdminAction& action, const Scenario& scenario) {
   if (action.op == "apmask_store" || action.op == "aqmask_store")
     return action.mask.str();
   if (action.op == "set_kvm" || action.op == "unset_kvm")
     return "guest " + scenario.guests[static_cast<std::size_t>(action.guest)].name;
   if (action.op == "card_offline" || action.op == "card_online")
-    return "adapter " + hex(action.id);
+    return "adapter " + hex_id(action.id);
   std::string target = "mdev " + scenario.mdevs[static_cast<std::size_t>(action.mdev)].name;
-  return action.id >= 0 ? hex(action.id) + " -> " + target : target;
+  return action.id >= 0 ? hex_id(action.id) + " -> " + target : target;
 }
 
 } // namespace
@@ -325,7 +319,7 @@ std::string ControlPlane::perform(const AdminAction& action, const std::string& 
 void ControlPlane::card_event(int adapter, bool online, OpContext& ctx) {
   // The AP bus's scan after QCI changed: on_config_changed per mdev, the queue devices go (or come) through the
   // driver's remove (probe) callback, then on_scan_complete per mdev.
-  note(ctx, online ? "card_online" : "card_offline", hex(adapter));
+  note(ctx, online ? "card_online" : "card_offline", hex_id(adapter));
   std::vector<std::pair<int, int>> queues;
   for (int d : scenario_.find_card(adapter)->domains.ids())
     if (host_config_.driven_by_vfio(adapter, d) || (online && !host_config_.masks().reserves(adapter, d)))
@@ -362,7 +356,7 @@ void ControlPlane::on_aqic(uint32_t guest, uint32_t queue) {
     if (mdevs_[m].guest == static_cast<int>(guest))
       mdev = static_cast<int>(m);
   const ApQueue& q = data_.queue(queue);
-  const std::string label = "vcpu:" + scenario_.guests[guest].name + " aqic " + apqn(q.adapter, q.domain) + "#" +
+  const std::string label = "vcpu:" + scenario_.guests[guest].name + " aqic " + apqn_name(q.adapter, q.domain) + "#" +
                             std::to_string(actor_count_);
   spawn(label, [this, guest, queue, mdev, label] {
     NamedStream rng(scenario_.run.seed, "vcpu/" + label);

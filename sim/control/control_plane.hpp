@@ -128,7 +128,6 @@ private:
   void note_stolen(const OpContext& ctx, int adapter, int domain);
   int mdev_holding(int adapter, int domain) const;
   MdevSpec as_spec(const MdevState& mdev) const;
-  std::string apqn(int adapter, int domain) const;
 
   void note(const OpContext& ctx, const std::string& what, const std::string& detail = {});
   void record_attempt(const std::string& op, double start, const std::string& error, bool retry);

@@ -35,12 +35,6 @@ const std::map<std::string, ControlPlane::Effect>& ControlPlane::effects() {
   return table;
 }
 
-std::string ControlPlane::apqn(int adapter, int domain) const {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02x.%04x", adapter, domain);
-  return buf;
-}
-
 int ControlPlane::mdev_holding(int adapter, int domain) const {
   for (std::size_t m = 0; m < mdevs_.size(); ++m)
     if (mdevs_[m].adapters.contains(adapter) && mdevs_[m].domains.contains(domain))
@@ -138,10 +132,10 @@ void ControlPlane::note_stolen(const OpContext& ctx, int a, int d) {
   const MdevState& mdev = mdevs_[static_cast<std::size_t>(m)];
   const Assignment& assigned = assignments_[{a, d}];
   stolen_.push_back(
-      StolenQueueReport{scheduler_.now(), apqn(a, d), mdev.name,
+      StolenQueueReport{scheduler_.now(), apqn_name(a, d), mdev.name,
                         mdev.guest >= 0 ? scenario_.guests[static_cast<std::size_t>(mdev.guest)].name : "", assigned.by,
                         assigned.at, ctx.actor + " (" + ctx.action->op + " " + ctx.action->mask.str() + ")"});
-  note(ctx, "stolen_queue", apqn(a, d) + " of mdev " + mdev.name + ", assigned by " + assigned.by);
+  note(ctx, "stolen_queue", apqn_name(a, d) + " of mdev " + mdev.name + ", assigned by " + assigned.by);
 }
 
 // --- assignment -----------------------------------------------------------------------------------------------

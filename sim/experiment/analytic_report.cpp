@@ -16,12 +16,6 @@ using analytic::QueueFigures;
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-std::string hex_id(int id) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0x%02x", id);
-  return text;
-}
-
 /** `text` broken at spaces into lines of at most `width` columns, each starting with `indent`. */
 std::string wrap(const std::string& text, const std::string& indent, std::size_t width) {
   std::string out, line = indent;

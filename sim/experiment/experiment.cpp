@@ -142,8 +142,7 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
   return result;
 }
 
-Json replicated_json(const Scenario& scenario, const ReplicatedResult& result, const StoppingRule& rule,
-                     double confidence) {
+Json replicated_json(const ReplicatedResult& result, const StoppingRule& rule, double confidence) {
   Json out;
   out["manifest"] = result.runs.front().result.at("manifest");
   Json seeds = Json::array();
@@ -164,7 +163,6 @@ Json replicated_json(const Scenario& scenario, const ReplicatedResult& result, c
   figures = Json::object();
   for (const auto& [path, ci] : result.intervals)
     figures[path] = interval_json(ci);
-  (void)scenario;
   return out;
 }
 

@@ -60,8 +60,7 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
 Scenario with_seed(const Scenario& scenario, uint64_t seed);
 
 /** The replication summary document of `apqsim run` with replications. */
-Json replicated_json(const Scenario& scenario, const ReplicatedResult& result, const StoppingRule& rule,
-                     double confidence);
+Json replicated_json(const ReplicatedResult& result, const StoppingRule& rule, double confidence);
 std::string replicated_summary(const Scenario& scenario, const ReplicatedResult& result, double confidence);
 
 } // namespace apq

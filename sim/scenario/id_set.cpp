@@ -37,6 +37,18 @@ int parse_id(std::string_view text, std::string_view whole) {
 
 } // namespace
 
+std::string hex_id(int id) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%02x", id);
+  return buf;
+}
+
+std::string apqn_name(int adapter, int domain) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02x.%04x", adapter, domain);
+  return buf;
+}
+
 std::vector<int> IdSet::ids() const {
   std::vector<int> out;
   for (int i = 0; i <= kMaxApId; ++i)
@@ -46,11 +58,6 @@ std::vector<int> IdSet::ids() const {
 }
 
 std::string IdSet::str() const {
-  auto hex = [](int v) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "0x%02x", v);
-    return std::string(buf);
-  };
   std::string out;
   const std::vector<int> list = ids();
   for (std::size_t i = 0; i < list.size();) {
@@ -59,9 +66,9 @@ std::string IdSet::str() const {
       ++j;
     if (!out.empty())
       out += ',';
-    out += hex(list[i]);
+    out += hex_id(list[i]);
     if (j > i)
-      out += "-" + hex(list[j]);
+      out += "-" + hex_id(list[j]);
     i = j + 1;
   }
   return out;

@@ -33,6 +33,11 @@ private:
   std::bitset<kMaxApId + 1> bits_;
 };
 
+/** "0x05": an adapter or domain id as the kernel's sysfs shows it. */
+std::string hex_id(int id);
+/** "01.0005": an APQN as lszcrypt shows it. */
+std::string apqn_name(int adapter, int domain);
+
 /** Parses one textual id list; throws std::invalid_argument with a message that says what was expected. */
 IdSet parse_id_list(std::string_view text);
 /** Parses a TOML value: a string list, an integer, or an array of either. */

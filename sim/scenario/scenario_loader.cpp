@@ -95,12 +95,6 @@ void resolve_includes(toml::table& table, const fs::path& file, std::vector<fs::
   }
 }
 
-std::string hex_id(int id) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%02x", id);
-  return buf;
-}
-
 /** Sets one key; the value keeps "--set PATH" as its source so that errors about it name the flag. */
 void apply_override(toml::table& root, const ConfigOverride& o) {
   const std::string origin = "--set " + o.path;
@@ -329,12 +323,6 @@ GuestTables read_guests(const ConfigNode& root) {
   return out;
 }
 
-std::string apqn(int adapter, int domain) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02x.%04x", adapter, domain);
-  return buf;
-}
-
 /** The checks vfio_ap makes at assignment time, plus ours: every guest can send every operation it uses. */
 void check_topology(const Scenario& scenario) {
   const HostConfig host(scenario);
@@ -343,14 +331,14 @@ void check_topology(const Scenario& scenario) {
     for (int a : mdev.adapters.ids())
       for (int d : mdev.domains.ids())
         if (scenario.host.reserves(a, d))
-          throw ConfigError(mdev.where, "mdev '" + mdev.name + "' assigns queue " + apqn(a, d) +
+          throw ConfigError(mdev.where, "mdev '" + mdev.name + "' assigns queue " + apqn_name(a, d) +
                                             ", which [host] apmask/aqmask reserve for host drivers (-EADDRNOTAVAIL)");
     for (std::size_t j = 0; j < i; ++j) {
       const MdevSpec& other = scenario.mdevs[j];
       const IdSet a = mdev.adapters & other.adapters, d = mdev.domains & other.domains;
       if (!a.empty() && !d.empty())
-        throw ConfigError(mdev.where, "queue " + apqn(a.ids().front(), d.ids().front()) + " is assigned to mdev '" +
-                                          other.name + "' and to mdev '" + mdev.name +
+        throw ConfigError(mdev.where, "queue " + apqn_name(a.ids().front(), d.ids().front()) +
+                                          " is assigned to mdev '" + other.name + "' and to mdev '" + mdev.name +
                                           "' (-EADDRINUSE: an AP queue belongs to one mdev)");
     }
   }
