@@ -27,8 +27,9 @@ std::map<std::string, double> numeric_figures(const Json& result) {
       flatten(value, key, out);
   // Violations as counts, so that replications can say how often they happen.
   if (result.contains("monitors"))
-    for (const char* kind : {"deadlocks", "stolen_queues", "lock_order_inversions"})
-      out["monitors." + std::string(kind)] = static_cast<double>(result.at("monitors").at(kind).size());
+    for (const char* kind : {"deadlocks", "stolen_queues", "lock_order_inversions", "kernel_bugs"})
+      if (result.at("monitors").contains(kind))
+        out["monitors." + std::string(kind)] = static_cast<double>(result.at("monitors").at(kind).size());
   return out;
 }
 

@@ -84,6 +84,8 @@ Json control_json(const ControlResult& control) {
     ops[name] = Json{{"attempts", op.attempts},
                      {"successes", op.successes},
                      {"ebusy", op.ebusy},
+                     {"ebusy_reserving", op.ebusy_reserving},
+                     {"ebusy_giving_back", op.ebusy_giving_back},
                      {"retries", op.retries},
                      {"errors", errors},
                      {"latency_s", brief_json(op.latency)},
@@ -141,6 +143,11 @@ Json monitors_json(const ControlResult& control) {
     inversions.push_back(Json{
         {"time_s", i.time}, {"locks", i.cycle}, {"established_by", i.established_by}, {"inverted_by", i.inverted_by}});
   out["hung"] = control.hung;
+  Json& bugs = out["kernel_bugs"];
+  bugs = Json::array();
+  for (const KernelBugReport& b : control.kernel_bugs)
+    bugs.push_back(Json{{"time_s", b.time}, {"actor", b.actor}, {"op", b.op}, {"where", b.where}, {"what", b.what}});
+  out["kernel_warnings"] = control.kernel_warnings;
   return out;
 }
 
@@ -218,7 +225,8 @@ std::string control_summary(const RunResult& result) {
     }
   }
 
-  if (control.deadlocks.empty() && control.stolen_queues.empty() && control.inversions.empty())
+  if (control.deadlocks.empty() && control.stolen_queues.empty() && control.inversions.empty() &&
+      control.kernel_bugs.empty())
     return out.str();
   out << "\nVIOLATIONS\n";
   for (const DeadlockReport& dl : control.deadlocks) {
@@ -244,6 +252,11 @@ std::string control_summary(const RunResult& result) {
     std::snprintf(line, sizeof line, "  LOCK ORDER INVERSION at %.6fs: %s: ", i.time, cycle.c_str());
     out << line << "the order taken by " << i.established_by << " is inverted by " << i.inverted_by
         << " (a possible deadlock, as lockdep reports it).\n";
+  }
+  for (const KernelBugReport& b : control.kernel_bugs) {
+    std::snprintf(line, sizeof line, "  KERNEL BUG at %.6fs: ", b.time);
+    out << line << b.actor << " running " << b.op << " at " << b.where << ": " << b.what
+        << "; the task dies holding its locks.\n";
   }
   return out.str();
 }

@@ -24,6 +24,8 @@ std::vector<std::string> RunResult::violations() const {
     out.emplace_back("lock_order_inversion");
   if (!control.stolen_queues.empty())
     out.emplace_back("stolen_queue");
+  if (!control.kernel_bugs.empty())
+    out.emplace_back("kernel_bug");
   return out;
 }
 

@@ -59,6 +59,8 @@ struct OpFigures {
   uint64_t attempts = 0; ///< invocations
   uint64_t successes = 0;
   uint64_t ebusy = 0;                     ///< invocations that returned -EBUSY
+  uint64_t ebusy_reserving = 0;           ///< mask stores: -EBUSY of a store that reserves new ids
+  uint64_t ebusy_giving_back = 0;         ///< mask stores: -EBUSY of a store that only gives ids back
   uint64_t retries = 0;                   ///< invocations that were an admin's retry after a failure
   std::map<std::string, uint64_t> errors; ///< errno name -> invocations that returned it (EBUSY included)
   LatencyHistogram latency;               ///< duration of one invocation
@@ -111,6 +113,16 @@ struct StolenQueueReport {
   std::string taken_by; ///< the mask store that committed the new mask
 };
 
+/** A kernel bug the model reached (the 6.1/6.13 NULL kvm->lock dereference): the task died there, holding its
+ *  locks. */
+struct KernelBugReport {
+  double time = 0;
+  std::string actor;
+  std::string op;
+  std::string where; ///< the strategy step, "file:line:col"
+  std::string what;
+};
+
 struct ControlResult {
   bool enabled = false;
   std::string strategy;
@@ -122,6 +134,8 @@ struct ControlResult {
   std::vector<InversionReport> inversions;
   std::vector<StolenQueueReport> stolen_queues;
   std::vector<std::string> hung; ///< actors still blocked at the end, by label
+  std::vector<KernelBugReport> kernel_bugs;
+  uint64_t kernel_warnings = 0; ///< WARN conditions the kernel code reached (e.g. a reset it could not verify)
 };
 
 /** Requests collected during reconfiguration: from an admin operation's start to its end plus a settling time. */
@@ -170,7 +184,8 @@ struct RunResult {
   TimeSeries series;
 
   double window() const { return horizon - warmup; }
-  /** The violations monitors found, by name (deadlock, lock_order_inversion, stolen_queue), each once. */
+  /** The violations monitors found, by name (deadlock, lock_order_inversion, stolen_queue, kernel_bug), each
+   *  once. */
   std::vector<std::string> violations() const;
 };
 

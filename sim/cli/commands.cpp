@@ -123,7 +123,8 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   // The monitors' names and the figures that count their findings.
   const std::pair<const char*, const char*> kMonitors[] = {{"deadlock", "monitors.deadlocks"},
                                                            {"stolen_queue", "monitors.stolen_queues"},
-                                                           {"lock_order_inversion", "monitors.lock_order_inversions"}};
+                                                           {"lock_order_inversion", "monitors.lock_order_inversions"},
+                                                           {"kernel_bug", "monitors.kernel_bugs"}};
   std::vector<std::string> found;
   for (const Replication& r : result.runs)
     for (const auto& [name, path] : kMonitors)
@@ -241,9 +242,16 @@ int list_command(const std::string& kind) {
     std::cout << "Locking strategies, [run] strategy = NAME or a strategy file (configs/strategies/README.md):\n";
     for (const auto& entry : strategy_registry().entries())
       std::cout << "  " << entry.name << "  " << entry.description << "\n";
-    std::cout << "  Effects a strategy can name:\n";
-    for (const std::string& effect : strategy_vocabulary().effects)
-      std::cout << "      " << effect << "  " << strategy_vocabulary().descriptions.at(effect) << "\n";
+    const StrategyVocabulary& vocabulary = strategy_vocabulary();
+    auto names = [&](const char* title, const std::vector<std::string>& list) {
+      std::cout << "  " << title << ":\n";
+      for (const std::string& name : list)
+        std::cout << "      " << name << "  " << vocabulary.descriptions.at(name) << "\n";
+    };
+    names("Locks a strategy can take", vocabulary.locks);
+    names("Effects a strategy can name", vocabulary.effects);
+    names("Conditions (if = NAME, or \"!NAME\")", vocabulary.conditions);
+    names("Iterators (each = NAME)", vocabulary.iterators);
     std::cout << "\n";
   }
   if (all || kind == "retry")

@@ -1,55 +1,71 @@
 #include "sim/control/control_plane.hpp"
 
-#include <cmath>
-#include <cstdio>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace apq {
 
 namespace sg4 = simgrid::s4u;
 
-namespace {
-// Locks that exist once on the host; kvm and pqap_hook exist once per guest.
-const char* const kGlobalLocks[] = {"ap_perms", "ap_scan", "matrix", "guests", "mdevs"};
-} // namespace
+// --- the data path, as the interpreter sees it -------------------------------------------------------------------
+
+class ControlPlane::DataPlaneEnv final : public ControlEnv {
+public:
+  DataPlaneEnv(const Scenario& scenario, EventScheduler& scheduler, DataPlane& data)
+      : scenario_(scenario), scheduler_(scheduler), data_(data), reset_rng_(scenario.run.seed, "control/reset") {}
+
+  void zapq(int adapter, int domain) override {
+    const int q = data_.queue_index(adapter, domain);
+    if (q < 0)
+      return;
+    const double duration = scenario_.control.reset_time->sample(reset_rng_);
+    data_.reset_begin(static_cast<uint32_t>(q), scheduler_.now() + duration);
+  }
+  bool resetting(int adapter, int domain) const override {
+    const int q = data_.queue_index(adapter, domain);
+    return q >= 0 && data_.queue(static_cast<uint32_t>(q)).resetting;
+  }
+  bool queue_empty(int adapter, int domain) const override {
+    const int q = data_.queue_index(adapter, domain);
+    return q < 0 || data_.queue(static_cast<uint32_t>(q)).in_card() == 0;
+  }
+  void plug(int guest, int adapter, int domain) override {
+    if (const int q = data_.queue_index(adapter, domain); q >= 0)
+      data_.plug(static_cast<uint32_t>(guest), static_cast<uint32_t>(q));
+  }
+  void unplug(int adapter, int domain) override {
+    if (const int q = data_.queue_index(adapter, domain); q >= 0)
+      data_.unplug(static_cast<uint32_t>(q));
+  }
+  void guest_running(int guest, bool running) override {
+    data_.set_guest_running(static_cast<uint32_t>(guest), running);
+    if (running)
+      data_.notice_now(static_cast<uint32_t>(guest)); // the guest boots and scans its AP bus
+  }
+  void signal_cfg_change(int guest) override { data_.cfg_change_signalled(static_cast<uint32_t>(guest)); }
+  void aqic_done(int guest, int adapter, int domain) override {
+    if (const int q = data_.queue_index(adapter, domain); q >= 0)
+      data_.queue_ready(static_cast<uint32_t>(guest), static_cast<uint32_t>(q));
+  }
+
+private:
+  const Scenario& scenario_;
+  EventScheduler& scheduler_;
+  DataPlane& data_;
+  NamedStream reset_rng_;
+};
+
+// --- construction -----------------------------------------------------------------------------------------------
 
 ControlPlane::ControlPlane(const Scenario& scenario, EventScheduler& scheduler, DataPlane& data_plane, sg4::Host* host,
                            ReconfigWindows& windows)
     : scenario_(scenario), scheduler_(scheduler), data_(data_plane), host_(host), windows_(windows),
-      host_config_(scenario), reset_rng_(scenario.run.seed, "control/reset") {
-  for (const std::string& name : strategy_vocabulary().effects)
-    if (!effects().contains(name))
-      throw std::logic_error("ControlPlane: effect '" + name + "' of the strategy vocabulary has no mechanism");
-  for (std::size_t m = 0; m < scenario.mdevs.size(); ++m) {
-    const MdevSpec& spec = scenario.mdevs[m];
-    MdevState state{spec.name,
-                    spec.adapters,
-                    spec.domains,
-                    spec.control_domains,
-                    scenario.guest_of_mdev(static_cast<int>(m)),
-                    filter_matrix(spec, host_config_)};
-    for (int a : spec.adapters.ids())
-      for (int d : spec.domains.ids())
-        assignments_[{a, d}] = Assignment{"the scenario's initial configuration", 0};
-    mdevs_.push_back(std::move(state));
-  }
-  for (const char* name : kGlobalLocks)
-    global_locks_[name] = std::make_unique<KernelLock>(name, name, monitor_);
-  for (const GuestSpec& guest : scenario.guests) {
-    kvm_locks_.push_back(std::make_unique<KernelLock>("kvm:" + guest.name, "kvm", monitor_));
-    pqap_locks_.push_back(std::make_unique<KernelLock>("pqap_hook:" + guest.name, "pqap_hook", monitor_));
-  }
-  monitor_.on_deadlock([this](const Deadlock& deadlock) {
-    std::string cycle;
-    for (const DeadlockEdge& edge : deadlock.cycle)
-      cycle += (cycle.empty() ? "" : "; ") + edge.actor + " holds " + edge.holds + ", wants " + edge.wants;
-    if (trace_)
-      trace_(
-          ControlEvent{scheduler_.now(), deadlock.cycle.front().actor, deadlock.cycle.front().op, "deadlock", cycle});
-  });
-}
+      env_(std::make_unique<DataPlaneEnv>(scenario, scheduler, data_plane)),
+      interpreter_(std::make_unique<ControlInterpreter>(scenario, *scenario.control.strategy, *env_)) {}
 
 ControlPlane::~ControlPlane() = default;
 
@@ -61,124 +77,68 @@ void ControlPlane::start() {
     spawn(timeline[i].name, [this, i] { run_timeline_entry(scenario_.control.timeline[i], i); });
   for (const RandomAdmin& admin : scenario_.control.random)
     spawn(admin.name, [this, &admin] { run_random_admin(admin); });
+  // The AP bus scans every config_time from boot (ap_scan_bus_timer; boot is t = 0), each scan in a work item.
+  spawn("ap_bus", [this] {
+    const double interval = scenario_.control.bus_scan_interval;
+    for (uint64_t k = 1; k * interval < scenario_.run.horizon; ++k) {
+      sg4::this_actor::sleep_until(static_cast<double>(k) * interval);
+      const std::string label = "ap_bus scan #" + std::to_string(k);
+      spawn(label, [this, label] {
+        NamedStream rng(scenario_.run.seed, "bus/" + label);
+        OpContext ctx;
+        ctx.actor = label;
+        ctx.root = label;
+        ctx.rng = &rng;
+        run_op("periodic_scan", ctx);
+      });
+    }
+  });
 }
 
 sg4::ActorPtr ControlPlane::spawn(const std::string& label, std::function<void()> body) {
-  sg4::ActorPtr actor = sg4::Actor::create(label, host_, std::move(body));
-  monitor_.set_actor_label(actor->get_pid(), label);
   ++actor_count_;
-  return actor;
+  return sg4::Actor::create(label, host_, std::move(body));
 }
 
-// --- the interpreter -----------------------------------------------------------------------------------------
+// --- driving tasks ----------------------------------------------------------------------------------------------
 
-int ControlPlane::guest_of(const OpContext& ctx) const {
-  if (ctx.guest >= 0)
-    return ctx.guest;
-  return ctx.mdev >= 0 ? mdevs_[static_cast<std::size_t>(ctx.mdev)].guest : -1;
-}
-
-KernelLock* ControlPlane::resolve_lock(const std::string& lock_class, const OpContext& ctx) {
-  if (lock_class == "kvm" || lock_class == "pqap_hook") {
-    const int g = guest_of(ctx); // no guest: the kernel's "if (matrix_mdev->kvm)" skips the lock
-    if (g < 0)
-      return nullptr;
-    return (lock_class == "kvm" ? kvm_locks_ : pqap_locks_)[static_cast<std::size_t>(g)].get();
+void ControlPlane::wake(const std::vector<TaskId>& tasks) {
+  for (TaskId task : tasks) {
+    auto it = waiting_.find(task);
+    if (it == waiting_.end())
+      throw std::logic_error("ControlPlane: task " + std::to_string(task) + " was granted a lock it did not wait for");
+    it->second->release();
   }
-  return global_locks_.at(lock_class).get();
 }
 
-std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
-  const OpSteps& steps = scenario_.control.strategy->op(op);
-  const std::string caller_op = ctx.op;
-  ctx.op = op;
-  const double start = scheduler_.now();
-  note(ctx, "start");
-  struct Held {
-    std::string lock_class;
-    KernelLock* lock; // null: skipped (no guest)
-  };
-  std::vector<Held> held;
-  std::string error;
-  for (const Step& step : steps.steps) {
-    if (step.kind == StepKind::lock || step.kind == StepKind::trylock) {
-      KernelLock* lock = resolve_lock(step.target, ctx);
-      if (lock != nullptr && step.kind == StepKind::lock) {
-        note(ctx, "lock", lock->name());
-        lock->lock(op);
-        note(ctx, "acquired", lock->name());
-      } else if (lock != nullptr && !lock->try_lock(op)) {
-        error = step.error.empty() ? "EBUSY" : step.error;
-        note(ctx, "busy", lock->name());
-        break;
-      } else if (lock != nullptr) {
-        note(ctx, "acquired", lock->name());
-      }
-      held.push_back(Held{step.target, lock});
-      // vfio_ap's probe/remove callbacks find the queue's mdev (q->matrix_mdev, or the mdev list search of
-      // get_update_locks_by_apqn) under the lock they just took, not when the AP bus decided to reprobe: an
-      // assign that ran while the callback waited for the lock is seen. Looking it up once before the wait
-      // missed the stolen-queue race's own assignment, so the first remove_queue unplugged nothing and the
-      // guest kept sending on a queue already handed to the host driver.
-      if (ctx.queue >= 0 && (op == "remove_queue" || op == "probe_queue")) {
-        const ApQueue& q = data_.queue(static_cast<uint32_t>(ctx.queue));
-        ctx.mdev = mdev_holding(q.adapter, q.domain);
-      }
-    } else if (step.kind == StepKind::unlock) {
-      auto it = std::find_if(held.rbegin(), held.rend(), [&](const Held& h) { return h.lock_class == step.target; });
-      if (it->lock != nullptr) {
-        // Noted before the release: the unlock simcall lets the next owner run (and note "acquired") first.
-        note(ctx, "unlock", it->lock->name());
-        it->lock->unlock();
-      }
-      held.erase(std::next(it).base());
-    } else if (step.kind == StepKind::work) {
-      const double duration = step.work->sample(*ctx.rng);
-      if (duration > 0)
-        sg4::this_actor::sleep_for(duration);
-    } else if (step.kind == StepKind::call) {
-      error = run_op(step.target, ctx);
-      ctx.op = op;
-      if (!error.empty())
-        break;
-    } else {
-      const std::string failure = (this->*effects().at(step.target))(ctx);
-      note(ctx, "effect", step.target + (failure.empty() ? "" : " -> " + failure));
-      if (!failure.empty()) {
-        error = step.error.empty() ? failure : step.error;
-        break;
-      }
+std::string ControlPlane::run_task(TaskId task) {
+  for (;;) {
+    const Yield yield = interpreter_->advance(task, scheduler_.now());
+    wake(interpreter_->take_woken());
+    switch (yield.kind) {
+    case YieldKind::sleep:
+      sg4::this_actor::sleep_for(yield.duration);
+      break;
+    case YieldKind::blocked: {
+      // The lock is ours once its holder released it and wake() released this semaphore (same simulated date).
+      sg4::SemaphorePtr& semaphore = waiting_[task];
+      if (!semaphore)
+        semaphore = sg4::Semaphore::create(0);
+      semaphore->acquire();
+      break;
+    }
+    case YieldKind::done:
+      waiting_.erase(task);
+      return yield.error;
+    case YieldKind::dead:
+      waiting_.erase(task);
+      return "oops";
     }
   }
-  // A failure leaves as the kernel's "goto out_unlock": what is held is released, most recent first.
-  for (auto it = held.rbegin(); it != held.rend(); ++it)
-    if (it->lock != nullptr) {
-      note(ctx, "unlock", it->lock->name());
-      it->lock->unlock();
-    }
-  record_attempt(op, start, error, false);
-  note(ctx, "end", error.empty() ? "ok" : error);
-  ctx.op = caller_op;
-  return error;
 }
 
-void ControlPlane::record_attempt(const std::string& op, double start, const std::string& error, bool retry) {
-  OpFigures& figures = ops_[op];
-  ++figures.attempts;
-  if (retry)
-    ++figures.retries;
-  if (error.empty())
-    ++figures.successes;
-  else
-    ++figures.errors[error];
-  if (error == "EBUSY")
-    ++figures.ebusy;
-  figures.latency.record(scheduler_.now() - start);
-}
-
-void ControlPlane::note(const OpContext& ctx, const std::string& what, const std::string& detail) {
-  if (trace_)
-    trace_(ControlEvent{scheduler_.now(), ctx.actor, ctx.op, what, detail});
+std::string ControlPlane::run_op(const std::string& op, OpContext ctx) {
+  return run_task(interpreter_->start(op, std::move(ctx), scheduler_.now()));
 }
 
 // --- admins ---------------------------------------------------------------------------------------------------
@@ -192,6 +152,10 @@ std::string describe_target(const AdminAction& action, const Scenario& scenario)
     return "guest " + scenario.guests[static_cast<std::size_t>(action.guest)].name;
   if (action.op == "card_offline" || action.op == "card_online")
     return "adapter " + hex_id(action.id);
+  if (action.op == "queue_unbind")
+    return apqn_name(action.id, action.domain);
+  if (action.op == "queue_bind")
+    return apqn_name(action.id, action.domain) + " -> " + action.driver;
   std::string target = "mdev " + scenario.mdevs[static_cast<std::size_t>(action.mdev)].name;
   return action.id >= 0 ? hex_id(action.id) + " -> " + target : target;
 }
@@ -213,6 +177,10 @@ void ControlPlane::run_timeline_entry(const TimelineEntry& entry, std::size_t in
   windows_.open(scheduler_.now());
   const std::string error = administer(entry.action, *entry.retry, entry.name, rng, &outcome.attempts);
   windows_.close(scheduler_.now());
+  if (error == "oops") {
+    outcome.result = "oops"; // the task died in the kernel: it never returns
+    return;
+  }
   outcome.end = scheduler_.now();
   outcome.finished = true;
   outcome.result = error.empty() ? "ok" : error;
@@ -235,8 +203,9 @@ void ControlPlane::run_random_admin(const RandomAdmin& admin) {
       NamedStream op_rng(scenario_.run.seed, "admin/" + label);
       windows_.open(scheduler_.now());
       int attempts = 0;
-      administer(action, *admin.retry, label, op_rng, &attempts);
-      windows_.close(scheduler_.now());
+      const std::string error = administer(action, *admin.retry, label, op_rng, &attempts);
+      if (error != "oops")
+        windows_.close(scheduler_.now());
     });
   }
 }
@@ -259,10 +228,11 @@ std::optional<AdminAction> ControlPlane::random_action(const RandomAdmin& admin,
   action.op = op;
   action.where = admin.where;
   if (op == "apmask_store" || op == "aqmask_store") {
-    // Toggle one id: give it to host drivers if vfio_ap has it, give it back otherwise.
+    // Toggle one id: reserve it for host drivers if vfio_ap has it, give it back otherwise.
     const bool ap = op == "apmask_store";
     const int id = choose((ap ? admin.adapters : admin.domains).ids());
-    const IdSet& mask = ap ? host_config_.masks().apmask : host_config_.masks().aqmask;
+    const HostMasks& masks = interpreter_->state().host.masks();
+    const IdSet& mask = ap ? masks.apmask : masks.aqmask;
     action.mask.mode = mask.contains(id) ? MaskChange::Mode::remove : MaskChange::Mode::add;
     action.mask.ids.insert(id);
   } else if (op == "set_kvm" || op == "unset_kvm") {
@@ -286,85 +256,83 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
   std::string error;
   for (*attempts = 1;; ++*attempts) {
     if (*attempts > 1)
-      ++ops_[action.op].retries;
+      ++interpreter_->figures(action.op).retries;
     error = perform(action, label, rng);
-    if (error.empty() || !retry.retries(error, *attempts))
+    if (error.empty() || error == "oops" || !retry.retries(error, *attempts))
       break;
     const double wait = retry.delay(*attempts, rng);
     if (wait > 0)
       sg4::this_actor::sleep_for(wait);
   }
-  ops_[action.op].completion.record(scheduler_.now() - start);
+  if (error != "oops")
+    interpreter_->figures(action.op).completion.record(scheduler_.now() - start);
   return error;
 }
 
 std::string ControlPlane::perform(const AdminAction& action, const std::string& label, RandomSource& rng) {
+  ControlState& state = interpreter_->state();
   OpContext ctx;
   ctx.actor = label;
   ctx.action = &action;
   ctx.mdev = action.mdev;
-  ctx.guest = action.guest;
   ctx.id = action.id;
   ctx.rng = &rng;
+  const bool mask_store = action.op == "apmask_store" || action.op == "aqmask_store";
+  ctx.root = label + " (" + action.op + (mask_store ? " " + action.mask.str() : "") + ")";
+  const double start = scheduler_.now();
+  auto immediate = [&](const std::string& error) {
+    OpFigures& figures = interpreter_->figures(action.op);
+    ++figures.attempts;
+    if (error.empty())
+      ++figures.successes;
+    else
+      ++figures.errors[error];
+    figures.latency.record(scheduler_.now() - start);
+    return error;
+  };
+  if (action.mdev >= 0 && state.mdevs[static_cast<std::size_t>(action.mdev)].removed)
+    return immediate("ENODEV"); // the mdev's sysfs attributes and vfio device are gone with it
+
   if (action.op == "card_offline" || action.op == "card_online") {
-    const double start = scheduler_.now();
-    ctx.op = action.op;
-    card_event(action.id, action.op == "card_online", ctx);
-    record_attempt(action.op, start, "", false);
-    return "";
+    // The adapter leaves (or rejoins) the configuration in the hardware now; the host's AP bus hears of it through
+    // a configuration-change event and rescans at once (ap_bus_cfg_chg -> ap_bus_force_rescan).
+    const bool online = action.op == "card_online";
+    state.host.set_hw_online(action.id, online);
+    if (online)
+      data_.card_online(action.id);
+    else
+      data_.card_offline(action.id);
+    immediate("");
+    return run_op("force_rescan", ctx);
+  }
+  if (action.op == "set_kvm")
+    ctx.guest = action.guest;
+  if (action.op == "queue_unbind" || action.op == "queue_bind") {
+    ctx.adapter = action.id;
+    ctx.domain = action.domain;
+    ctx.id = -1;
+    ctx.bind_to = action.driver;
+    ctx.root = label + " (" + action.op + " " + apqn_name(action.id, action.domain) + ")";
+    return run_op(action.op == "queue_unbind" ? "device_release" : "device_probe", ctx);
   }
   return run_op(action.op, ctx);
 }
 
-void ControlPlane::card_event(int adapter, bool online, OpContext& ctx) {
-  // The AP bus's scan after QCI changed: on_config_changed per mdev, the queue devices go (or come) through the
-  // driver's remove (probe) callback, then on_scan_complete per mdev.
-  note(ctx, online ? "card_online" : "card_offline", hex_id(adapter));
-  std::vector<std::pair<int, int>> queues;
-  for (int d : scenario_.find_card(adapter)->domains.ids())
-    if (host_config_.driven_by_vfio(adapter, d) || (online && !host_config_.masks().reserves(adapter, d)))
-      queues.emplace_back(adapter, d);
-  if (!online)
-    data_.card_offline(adapter);
-  host_config_.set_adapter_online(adapter, online);
-  if (online)
-    data_.card_online(adapter);
-  for (std::size_t m = 0; m < mdevs_.size(); ++m) {
-    OpContext sub = ctx;
-    sub.mdev = static_cast<int>(m);
-    run_op("config_changed", sub);
-  }
-  for (const auto& [a, d] : queues) {
-    OpContext sub = ctx;
-    sub.queue = data_.queue_index(a, d);
-    sub.mdev = mdev_holding(a, d);
-    sub.departing = !online;
-    run_op(online ? "probe_queue" : "remove_queue", sub);
-    host_config_.set_departing(a, d, false);
-  }
-  for (std::size_t m = 0; m < mdevs_.size(); ++m) {
-    OpContext sub = ctx;
-    sub.mdev = static_cast<int>(m);
-    run_op("scan_complete", sub);
-  }
-}
-
 void ControlPlane::on_aqic(uint32_t guest, uint32_t queue) {
-  // Called from a data-plane event (maestro): the vCPU's intercept runs as an actor, since it takes locks.
-  int mdev = -1;
-  for (std::size_t m = 0; m < mdevs_.size(); ++m)
-    if (mdevs_[m].guest == static_cast<int>(guest))
-      mdev = static_cast<int>(m);
+  // Called from a data-plane event: the vCPU's intercept runs as an actor, since it takes locks.
   const ApQueue& q = data_.queue(queue);
   const std::string label = "vcpu:" + scenario_.guests[guest].name + " aqic " + apqn_name(q.adapter, q.domain) + "#" +
                             std::to_string(actor_count_);
-  spawn(label, [this, guest, queue, mdev, label] {
+  const int adapter = q.adapter, domain = q.domain;
+  spawn(label, [this, guest, adapter, domain, label] {
     NamedStream rng(scenario_.run.seed, "vcpu/" + label);
     OpContext ctx;
     ctx.actor = label;
+    ctx.root = label;
     ctx.guest = static_cast<int>(guest);
-    ctx.mdev = mdev;
-    ctx.queue = static_cast<int>(queue);
+    ctx.mdev = interpreter_->state().guests[guest].hook;
+    ctx.adapter = adapter;
+    ctx.domain = domain;
     ctx.rng = &rng;
     run_op("pqap_aqic", ctx);
   });
@@ -377,23 +345,26 @@ ControlResult ControlPlane::result() const {
   out.enabled = true;
   out.strategy = scenario_.control.strategy->name();
   out.strategy_file = scenario_.control.strategy->source_file();
-  out.ops = ops_;
-  for (const auto& [lock_class, stats] : monitor_.class_stats())
+  out.ops = interpreter_->figures();
+  const KernelLocks& locks = interpreter_->locks();
+  for (const auto& [lock_class, stats] : locks.class_stats())
     out.locks[lock_class] =
         LockFigures{stats.acquisitions, stats.contentions, stats.trylock_failures, stats.wait, stats.hold};
   out.timeline = timeline_;
-  for (const Deadlock& deadlock : monitor_.deadlocks()) {
+  for (const Deadlock& deadlock : locks.deadlocks()) {
     DeadlockReport report;
     report.time = deadlock.time;
     for (const DeadlockEdge& edge : deadlock.cycle)
       report.cycle.push_back({edge.actor, edge.op, edge.holds, edge.wants});
     out.deadlocks.push_back(std::move(report));
   }
-  for (const Inversion& inversion : monitor_.inversions())
+  for (const Inversion& inversion : locks.inversions())
     out.inversions.push_back(
         InversionReport{inversion.time, inversion.cycle, inversion.established_by, inversion.inverted_by});
-  out.stolen_queues = stolen_;
-  out.hung = monitor_.hung_actors();
+  out.stolen_queues = interpreter_->stolen_queues();
+  out.hung = locks.hung_tasks();
+  out.kernel_bugs = interpreter_->kernel_bugs();
+  out.kernel_warnings = interpreter_->kernel_warnings();
   return out;
 }
 

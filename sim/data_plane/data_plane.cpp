@@ -12,12 +12,15 @@ namespace {
 constexpr int kMaxAttempts = 10;
 constexpr double kCardPenalty = 1000;
 constexpr double kQueuePenalty = 10000;
+// ap_bus.c poll_low_timeout: the AP state machine's AP_SM_WAIT_LOW_TIMEOUT, how often RESET_WAIT polls TAPQ.
+constexpr double kPollLowTimeout = 0.040;
 } // namespace
 
 DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t card_count)
     : spec(&guest_spec), arrivals(guest_spec.arrival->clone()),
       arrival_rng(seed, "guest/" + guest_spec.name + "/arrival"), op_rng(seed, "guest/" + guest_spec.name + "/op"),
-      request_key(stream_key(seed, "guest/" + guest_spec.name + "/request")), view_of_card(card_count, -1) {
+      request_key(stream_key(seed, "guest/" + guest_spec.name + "/request")),
+      reset_rng(seed, "guest/" + guest_spec.name + "/rapq"), view_of_card(card_count, -1) {
   result.name = guest_spec.name;
   // Phases of the guest's poll and scan timers: each guest booted at its own moment.
   NamedStream phases(seed, "guest/" + guest_spec.name + "/phases");
@@ -27,7 +30,7 @@ DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t car
 
 DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
     : scheduler_(scheduler), warmup_(scenario.run.warmup), horizon_(scenario.run.horizon),
-      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)) {
+      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)), reset_time_(scenario.control.reset_time) {
   for (const CardSpec& spec : scenario.cards) {
     const auto c = static_cast<uint32_t>(cards_.size());
     Card card;
@@ -61,6 +64,7 @@ DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
         const auto q = static_cast<uint32_t>(queue_index_[adapter][domain]);
         queues_[q].owner = static_cast<int>(g);
         queues_[q].selectable = true;
+        queues_[q].ready = true;
         learn_queue(guests_[g], q);
       }
   }
@@ -103,15 +107,23 @@ void DataPlane::on_arrival(uint32_t g) {
 void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {
   Request& request = requests_[id];
   Guest& guest = guests_[request.guest];
-  const auto choice = pick_queue(guest, request.op, avoid_card, avoid_queue);
+  auto choice = pick_queue(guest, request.op, avoid_card, avoid_queue);
+  if (!choice && !request.rescanned) {
+    // -ENODEV: zcrypt_process_rescan() runs a synchronous ap_bus_force_rescan() and, if the configuration changed,
+    // one more round (zcrypt_rsa_modexpo and friends, recent zcrypt_api.c).
+    request.rescanned = true;
+    if (scan(request.guest))
+      choice = pick_queue(guest, request.op, avoid_card, avoid_queue);
+  }
   if (!choice) {
     fail(id, &RequestCounts::failed_enodev); // zcrypt: no usable queue
     return;
   }
-  const auto [view_index, q] = *choice;
+  const auto [view_index, q, weight] = *choice;
   CardView& view = guest.cards[view_index];
-  // zcrypt charges the operation's weight on the chosen card to the guest's loads while the request is out.
-  request.weight = cards_[view.card].type->weight[index_of(request.op)];
+  // zcrypt charges `wgt` to the chosen card's and queue's loads while the request is out (zcrypt_pick_queue) and
+  // takes it back after the reply (zcrypt_drop_queue).
+  request.weight = weight;
   request.queue = q;
   request.view = view_index;
   view.load += request.weight;
@@ -135,48 +147,62 @@ void DataPlane::fail(RequestId id, uint64_t RequestCounts::*reason) {
   requests_.release(id);
 }
 
-std::optional<std::pair<uint32_t, uint32_t>> DataPlane::pick_queue(const Guest& guest, Operation op, int avoid_card,
-                                                                   int avoid_queue) const {
+std::optional<DataPlane::Pick> DataPlane::pick_queue(const Guest& guest, Operation op, int avoid_card,
+                                                     int avoid_queue) const {
+  // zcrypt_rsa_modexpo() (zcrypt_api.c): for_each_zcrypt_card, wgt = speed_rating[fc] (+ TRACK_AGAIN penalty);
+  // zcrypt_card_compare() against the preferred card (weights plus loads, ties to the lower total_request_count);
+  // if the card may win, each of its usable queues is compared with zcrypt_queue_compare() against the preferred
+  // queue. The load both get is `wgt` as it stands after the loop: the weight of the LAST card the loop weighed,
+  // not necessarily the chosen one's, a quirk that shapes how mixed card types share the load.
   const auto op_index = index_of(op);
-  const CardView* best = nullptr;
-  uint32_t best_view = 0;
-  double best_key = 0;
-  for (uint32_t v = 0; v < guest.cards.size(); ++v) {
+  std::optional<Pick> best;
+  const CardView* best_view = nullptr;
+  double best_weight = 0; // pref_wgt: the preferred queue's weight with its penalties
+  double wgt = 0;
+  for (uint32_t v : guest.card_order) {
     const CardView& view = guest.cards[v];
-    const double weight = cards_[view.card].type->weight[op_index];
-    if (weight <= 0)
-      continue;
-    const bool usable =
-        std::any_of(view.queues.begin(), view.queues.end(), [this](uint32_t q) { return queues_[q].selectable; });
-    if (!usable)
-      continue;
-    const double key = weight + view.load + (static_cast<int>(view.card) == avoid_card ? kCardPenalty : 0);
-    if (best == nullptr || key < best_key || (key == best_key && view.total_requests < best->total_requests)) {
-      best = &view;
-      best_view = v;
-      best_key = key;
+    const double rating = cards_[view.card].type->weight[op_index];
+    if (rating <= 0)
+      continue; // the card does not do this operation (no speed rating)
+    wgt = rating;
+    const double cpen = static_cast<int>(view.card) == avoid_card ? kCardPenalty : 0;
+    if (best_view != nullptr) {
+      const double mine = wgt + cpen + view.load, theirs = best_weight + best_view->load;
+      if (mine > theirs || (mine == theirs && view.total_requests >= best_view->total_requests))
+        continue;
+    }
+    for (uint32_t q : view.queues) {
+      const ApQueue& queue = queues_[q];
+      if (!queue.selectable)
+        continue;
+      const double qpen = static_cast<int>(q) == avoid_queue ? kQueuePenalty : 0;
+      if (best) {
+        const ApQueue& pref = queues_[best->queue];
+        const double mine = wgt + cpen + qpen + queue.load, theirs = best_weight + pref.load;
+        if (mine > theirs || (mine == theirs && queue.total_requests >= pref.total_requests))
+          continue;
+      }
+      best = Pick{v, q, 0};
+      best_view = &view;
+      best_weight = wgt + cpen + qpen;
     }
   }
-  if (best == nullptr)
-    return std::nullopt;
-  int best_queue = -1;
-  double best_load = 0;
-  for (uint32_t q : best->queues) {
-    const ApQueue& a = queues_[q];
-    if (!a.selectable)
-      continue;
-    const double load = a.load + (static_cast<int>(q) == avoid_queue ? kQueuePenalty : 0);
-    if (best_queue < 0 || load < best_load ||
-        (load == best_load && a.total_requests < queues_[best_queue].total_requests)) {
-      best_queue = static_cast<int>(q);
-      best_load = load;
-    }
-  }
-  return std::make_pair(best_view, static_cast<uint32_t>(best_queue));
+  if (best)
+    best->weight = wgt;
+  return best;
 }
 
 void DataPlane::send_waiting(uint32_t q) {
   ApQueue& queue = queues_[q];
+  if (!queue.ready) {
+    // The host reset the queue under the guest: its next NQAP there answers RESET_IN_PROGRESS (or finds interrupts
+    // off), and the AP state machine goes through RESET_WAIT and AQIC again (ap_sm_write, ap_sm_reset_wait).
+    if (queue.reset_unnoticed && !queue.requestq.empty() && queue.owner >= 0) {
+      queue.reset_unnoticed = false;
+      start_bringup(static_cast<uint32_t>(queue.owner), q, false);
+    }
+    return;
+  }
   // A resetting queue answers NQAP with RESET_IN_PROGRESS: the guest keeps its requests until the reset ends.
   if (queue.resetting || !cards_[queue.card].online)
     return;
@@ -363,6 +389,9 @@ void DataPlane::fail_queue(uint32_t q) {
   // it had sent stays queued, waiting, until the bus scan removes the device (ap_queue_prepare_remove).
   ApQueue& queue = queues_[q];
   queue.selectable = false;
+  queue.ready = false;
+  queue.bringup = ApQueue::Bringup::none;
+  queue.reset_unnoticed = false;
   for (RequestId id : discard_from_card(q))
     queue.hung.push_back(id);
   for (RequestId id : queue.requestq)
@@ -376,7 +405,9 @@ void DataPlane::plug(uint32_t g, uint32_t q) {
     return;
   ++events_.plugs;
   queue.owner = static_cast<int>(g);
-  queue.selectable = false; // not before the guest noticed it and set up its interrupts
+  queue.selectable = false; // not before the guest noticed it
+  queue.ready = false;
+  queue.bringup = ApQueue::Bringup::none;
   note_change(g, q);
 }
 
@@ -386,25 +417,30 @@ void DataPlane::note_change(uint32_t g, uint32_t q) {
   if (guest.scan_armed)
     return;
   guest.scan_armed = true;
-  // With the AP config-change notification (kernel 6.15+ and QEMU) the guest rescans at once; otherwise at its
-  // next periodic bus scan (ap_config_time).
-  double when = scheduler_.now();
-  if (!guest.spec->cfg_change_notify) {
-    const double period = guest.spec->scan_interval;
-    when = guest.scan_phase + (std::floor((when - guest.scan_phase) / period) + 1) * period;
-  }
-  scheduler_.at(when, [this, g] { on_scan(g); });
+  // The guest notices at its next periodic bus scan (ap_config_time), unless the host signals the change and QEMU
+  // forwards it (cfg_change_signalled).
+  const double period = guest.spec->scan_interval;
+  const double when = guest.scan_phase + (std::floor((scheduler_.now() - guest.scan_phase) / period) + 1) * period;
+  scheduler_.at(when, [this, g] {
+    guests_[g].scan_armed = false;
+    scan(g);
+  });
+}
+
+void DataPlane::cfg_change_signalled(uint32_t g) {
+  if (guests_[g].spec->cfg_change_notify)
+    scheduler_.at(scheduler_.now(), [this, g] { scan(g); });
 }
 
 void DataPlane::notice_now(uint32_t g) {
   scheduler_.at(scheduler_.now(), [this, g] { on_scan(g); });
 }
 
-void DataPlane::on_scan(uint32_t g) {
+bool DataPlane::scan(uint32_t g) {
   Guest& guest = guests_[g];
-  guest.scan_armed = false;
   std::vector<uint32_t> changed;
   changed.swap(guest.changed_queues);
+  bool found = false;
   // A queue unplugged and plugged again since the last scan is listed twice; the scan looks at each device once.
   std::vector<uint32_t> seen;
   // zcrypt gets the queue's hung requests back with -EAGAIN (ap_flush_queue) and retries them elsewhere.
@@ -422,14 +458,6 @@ void DataPlane::on_scan(uint32_t g) {
       submit(id, static_cast<int>(queue.card), static_cast<int>(q));
     }
   };
-  // cex4queue (re)initializes the queue: a guest using interrupts enables them with PQAP(AQIC), which the host
-  // intercepts and handles under its locks. A polling guest issues no AQIC.
-  auto bring_up = [&](uint32_t q) {
-    if (aqic_handler_ && guest.spec->completion.mode == CompletionSpec::Mode::interrupt)
-      aqic_handler_(g, q);
-    else
-      queue_ready(g, q);
-  };
   for (uint32_t q : changed) {
     if (std::find(seen.begin(), seen.end(), q) != seen.end())
       continue;
@@ -442,28 +470,68 @@ void DataPlane::on_scan(uint32_t g) {
       if (!known)
         continue;
       // The device goes away: its requests are flushed and retried elsewhere.
+      found = true;
       forget_queue(guest, q);
       flush_hung(queue, q);
     } else if (!known) {
-      // A new device: cex4queue binds and resets it, then enables its interrupts.
+      // A new device: cex4queue binds it, zcrypt may pick it at once (ap_queue_usable: it is OPERATING), and
+      // ap_queue_init_state() starts its bring-up.
+      found = true;
       learn_queue(guest, q);
-      bring_up(q);
+      queue.selectable = true;
+      start_bringup(g, q, true);
     } else if (!queue.selectable) {
       // Unplugged and plugged again between two scans: the device is still there, but its NQAP/DQAP failed
       // meanwhile (AP_DEV_STATE_ERROR). ap_scan_domains "handle other error states": flush its messages with
-      // -EAGAIN, then ap_queue_init_state (reset, AQIC). Leaving it alone kept the queue unusable for good and
-      // its hung requests waiting forever.
+      // -EAGAIN, then ap_queue_init_state (RAPQ, RESET_WAIT, AQIC).
+      found = true;
+      queue.selectable = true;
       flush_hung(queue, q);
-      bring_up(q);
+      start_bringup(g, q, true);
     }
+  }
+  return found;
+}
+
+void DataPlane::start_bringup(uint32_t g, uint32_t q, bool rapq) {
+  ApQueue& queue = queues_[q];
+  queue.ready = false;
+  queue.bringup = ApQueue::Bringup::reset_wait;
+  const uint32_t generation = ++queue.bringup_generation;
+  // ap_sm_reset(): RAPQ, state RESET_WAIT, AP_SM_WAIT_LOW_TIMEOUT; a reset already under way answers
+  // RESET_IN_PROGRESS, which RESET_WAIT waits out the same way.
+  if (rapq && !queue.resetting)
+    hw_reset(q, scheduler_.now() + reset_time_->sample(guests_[g].reset_rng));
+  scheduler_.after(kPollLowTimeout, [this, g, q, generation] { on_bringup_poll(g, q, generation); });
+}
+
+void DataPlane::on_bringup_poll(uint32_t g, uint32_t q, uint32_t generation) {
+  ApQueue& queue = queues_[q];
+  if (queue.bringup_generation != generation || queue.owner != static_cast<int>(g) ||
+      queue.bringup != ApQueue::Bringup::reset_wait)
+    return; // unplugged, failed or restarted meanwhile
+  // ap_sm_reset_wait(): TAPQ; RESET_IN_PROGRESS -> poll again after poll_low_timeout.
+  if (queue.resetting || !cards_[queue.card].online) {
+    scheduler_.after(kPollLowTimeout, [this, g, q, generation] { on_bringup_poll(g, q, generation); });
+    return;
+  }
+  // NORMAL: a guest using interrupts enables them with PQAP(AQIC), which the host intercepts and handles under its
+  // locks (ap_queue_enable_irq -> SETIRQ_WAIT, then IDLE once TAPQ shows them on). A polling guest is done.
+  if (aqic_handler_ && guests_[g].spec->completion.mode == CompletionSpec::Mode::interrupt) {
+    queue.bringup = ApQueue::Bringup::aqic;
+    aqic_handler_(g, q);
+  } else {
+    queue.bringup = ApQueue::Bringup::aqic;
+    queue_ready(g, q);
   }
 }
 
 void DataPlane::queue_ready(uint32_t g, uint32_t q) {
   ApQueue& queue = queues_[q];
-  if (queue.owner != static_cast<int>(g))
-    return; // unplugged again meanwhile
-  queue.selectable = true;
+  if (queue.owner != static_cast<int>(g) || queue.bringup != ApQueue::Bringup::aqic)
+    return; // unplugged, failed or restarted meanwhile
+  queue.bringup = ApQueue::Bringup::none;
+  queue.ready = true;
   send_waiting(q);
 }
 
@@ -475,22 +543,43 @@ void DataPlane::learn_queue(Guest& guest, uint32_t q) {
     view.card = c;
     guest.cards.push_back(std::move(view));
   }
-  std::vector<uint32_t>& list = guest.cards[static_cast<std::size_t>(guest.view_of_card[c])].queues;
+  const auto v = static_cast<uint32_t>(guest.view_of_card[c]);
+  // zcrypt_card_register() adds a card at the tail of zcrypt_card_list when its first queue comes.
+  if (guest.cards[v].queues.empty())
+    guest.card_order.push_back(v);
+  std::vector<uint32_t>& list = guest.cards[v].queues;
   list.insert(std::lower_bound(list.begin(), list.end(), q), q); // zcrypt's list order: by APQN
 }
 
 void DataPlane::forget_queue(Guest& guest, uint32_t q) {
   const int v = guest.view_of_card[queues_[q].card];
-  if (v >= 0)
-    std::erase(guest.cards[static_cast<std::size_t>(v)].queues, q);
+  if (v < 0)
+    return;
+  std::vector<uint32_t>& list = guest.cards[static_cast<std::size_t>(v)].queues;
+  std::erase(list, q);
+  if (list.empty()) // the card device goes with its last queue
+    std::erase(guest.card_order, static_cast<uint32_t>(v));
 }
 
-void DataPlane::reset_begin(uint32_t q) {
+void DataPlane::hw_reset(uint32_t q, double until) {
+  ApQueue& queue = queues_[q];
+  queue.resetting = true;
+  queue.reset_until = std::max(queue.reset_until, until);
+  scheduler_.at(until, [this, q] {
+    ApQueue& queue = queues_[q];
+    if (scheduler_.now() < queue.reset_until)
+      return; // a later reset overlapped this one
+    queue.resetting = false;
+    send_waiting(q);
+  });
+}
+
+void DataPlane::reset_begin(uint32_t q, double until) {
   ApQueue& queue = queues_[q];
   ++events_.resets;
-  queue.resetting = true;
+  hw_reset(q, until);
   // ap_sm_recv finds the queue empty while requests are pending and moves them back to the request queue:
-  // after the reset they are sent again, in their order, ahead of newer ones.
+  // they are sent again, in their order, ahead of newer ones, once the guest has seen the reset through.
   const std::vector<RequestId> taken = discard_from_card(q);
   if (queue.owner < 0) {
     queue.hung.insert(queue.hung.end(), taken.begin(), taken.end());
@@ -501,11 +590,13 @@ void DataPlane::reset_begin(uint32_t q) {
     ++events_.requests_retried;
     trace(TraceKind::retry, requests_[*it], queue.adapter, queue.domain);
   }
-}
-
-void DataPlane::reset_end(uint32_t q) {
-  queues_[q].resetting = false;
-  send_waiting(q);
+  // The reset also disabled the queue's interrupts: the guest's state machine needs RESET_WAIT and AQIC again,
+  // which it starts at its next AP instruction on the queue (at once if it has work there).
+  if (queue.ready) {
+    queue.ready = false;
+    queue.reset_unnoticed = true;
+    send_waiting(q);
+  }
 }
 
 void DataPlane::card_offline(int adapter) {

@@ -1,7 +1,8 @@
 #pragma once
 // Guests issue requests, zcrypt picks a queue, cards serve them, guests collect the replies: all as events on the
 // EventScheduler. The control plane changes the picture while requests are in flight: queues are unplugged from
-// and plugged into guests, reset, and cards go offline (kernel-ap-vfio.md §4).
+// and plugged into guests, reset, and cards go offline. The guest side follows zcrypt and the AP bus as the kernel
+// runs them (models/README.md, "Guest side").
 
 #include "analysis/reconfig_windows.hpp"
 #include "analysis/run_result.hpp"
@@ -44,17 +45,22 @@ public:
    * the guest's requests on it hang until the guest notices (its next AP bus scan, or at once with
    * cfg_change_notify), then zcrypt retries them elsewhere with its penalties. */
   void unplug(uint32_t queue);
-  /** Hot plug: the queue enters `guest`'s APCB. The guest uses it once it noticed it and its PQAP(AQIC) intercept
-   * went through the host (the AQIC handler, see below; without one, at once). */
+  /** Hot plug: the queue enters `guest`'s APCB. The guest picks it once it noticed it (its next AP bus scan), and
+   * sends on it once its bring-up is done: RAPQ, RESET_WAIT polled every 40 ms, then PQAP(AQIC) through the host
+   * (the AQIC handler, see below; a polling guest issues no AQIC). */
   void plug(uint32_t guest, uint32_t queue);
-  /** Called when a guest noticed a new queue: the host must handle its AQIC intercept, then call queue_ready. */
+  /** Called when a guest's bring-up of a queue reaches PQAP(AQIC): the host handles the intercept, then calls
+   *  queue_ready. */
   void set_aqic_handler(std::function<void(uint32_t guest, uint32_t queue)> handler) {
     aqic_handler_ = std::move(handler);
   }
   void queue_ready(uint32_t guest, uint32_t queue);
-  /** ZAPQ while the queue may stay plugged: what is in the card is discarded and re-sent after the reset. */
-  void reset_begin(uint32_t queue);
-  void reset_end(uint32_t queue);
+  /** ZAPQ while the queue may stay plugged, the hardware done at `until`: what is in the card is discarded and sent
+   *  again once the guest has seen the reset through (RESET_WAIT, AQIC). */
+  void reset_begin(uint32_t queue, double until);
+  /** Linux 6.15+ signalled the guest's config-change eventfd: with QEMU forwarding it (cfg_change_notify) the
+   *  guest rescans its AP bus at once (ap_bus_cfg_chg). */
+  void cfg_change_signalled(uint32_t guest);
   /** The card stops: everything in it is discarded, its queues fail in the guests until the guests notice. */
   void card_offline(int adapter);
   void card_online(int adapter);
@@ -77,6 +83,13 @@ private:
     std::vector<uint32_t> queues; ///< queues the guest knows on this card
   };
 
+  /** What zcrypt's pick leaves: the card (as the guest sees it), the queue, and the weight charged to both loads. */
+  struct Pick {
+    uint32_t view = 0;
+    uint32_t queue = 0;
+    double weight = 0;
+  };
+
   struct Guest {
     Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t card_count);
     const GuestSpec* spec;
@@ -87,8 +100,10 @@ private:
     uint64_t next_index = 0;
     std::optional<Arrival> next_arrival;
     bool running = true;
+    NamedStream reset_rng; ///< how long its RAPQs take
     std::vector<CardView> cards;
-    std::vector<int> view_of_card; ///< card index -> index in `cards`, -1 none
+    std::vector<int> view_of_card;    ///< card index -> index in `cards`, -1 none
+    std::vector<uint32_t> card_order; ///< zcrypt_card_list: cards with a known queue, in registration order
     double poll_phase = 0;
     bool poll_armed = false;
     std::vector<std::pair<RequestId, uint32_t>> replies_ready; ///< polling: (request, generation) for the tick
@@ -100,10 +115,9 @@ private:
 
   void on_arrival(uint32_t guest);
   void schedule_next_arrival(uint32_t guest);
-  /** zcrypt_pick_queue: lowest weight + load, card first then queue, ties to the lower request count. A retry
-   * penalizes the card (+1000) and the queue (+10000) it failed on, as zcrypt does. */
-  std::optional<std::pair<uint32_t, uint32_t>> pick_queue(const Guest& guest, Operation op, int avoid_card,
-                                                          int avoid_queue) const;
+  /** zcrypt_rsa_modexpo() and friends: one pass over the cards and their queues, each compared (weight, penalties
+   *  and load) against the best so far; a retry penalizes the card (+1000) and the queue (+10000) it failed on. */
+  std::optional<Pick> pick_queue(const Guest& guest, Operation op, int avoid_card, int avoid_queue) const;
   /** Gives a request to zcrypt: picks a queue and queues it there, or fails it. */
   void submit(RequestId id, int avoid_card, int avoid_queue);
   void fail(RequestId id, uint64_t RequestCounts::*reason);
@@ -119,7 +133,14 @@ private:
   /** The queue fails in its guest: what the card held is discarded, and with the guest-side backlog hangs. */
   void fail_queue(uint32_t queue);
   void note_change(uint32_t guest, uint32_t queue);
-  void on_scan(uint32_t guest);
+  void on_scan(uint32_t guest) { scan(guest); }
+  /** The guest's AP bus scan; returns whether it found queues gone or new. */
+  bool scan(uint32_t guest);
+  /** The guest (re)initializes the queue: RAPQ (`rapq`) or a reset already under way, RESET_WAIT, then AQIC. */
+  void start_bringup(uint32_t guest, uint32_t queue, bool rapq);
+  void on_bringup_poll(uint32_t guest, uint32_t queue, uint32_t generation);
+  /** A reset of the queue starts now and completes at `until` (the later of two that overlap). */
+  void hw_reset(uint32_t queue, double until);
   void forget_queue(Guest& guest, uint32_t queue);
   void learn_queue(Guest& guest, uint32_t queue);
   void release_loads(const Request& request);
@@ -145,6 +166,7 @@ private:
   DataPlaneEvents events_;
   TraceSink trace_;
   std::function<void(uint32_t, uint32_t)> aqic_handler_;
+  DistributionPtr reset_time_; ///< how long the hardware takes to reset a queue
   ReconfigWindows* windows_ = nullptr;
   WindowFigures window_figures_;
   TimeSeries series_;

@@ -14,9 +14,16 @@ struct ApQueue {
   int adapter = 0;
   int domain = 0;
   uint32_t card = 0;
-  int owner = -1;                    ///< guest whose APCB holds the queue (the host's view), -1 none
-  bool selectable = false;           ///< the owner's zcrypt may send on it: device known, interrupts set up, not failed
-  bool resetting = false;            ///< ZAPQ in progress: the queue takes nothing until the reset completes
+  int owner = -1;          ///< guest whose APCB holds the queue (the host's view), -1 none
+  bool selectable = false; ///< the owner's zcrypt may pick it: device known and operating (ap_queue_usable)
+  bool ready = false;      ///< the owner's AP state machine may send on it: not in RESET_WAIT or waiting for AQIC
+  bool resetting = false;  ///< a reset (the host's ZAPQ, the guest's RAPQ) is in progress: NQAP is refused
+  double reset_until = 0;  ///< when the hardware completes the reset in progress
+  /** The owner's bring-up of the queue (ap_queue_init_state, or recovery after the host reset it): RAPQ if needed,
+   *  RESET_WAIT polled every 40 ms, then PQAP(AQIC), intercepted by the host. */
+  enum class Bringup : uint8_t { none, reset_wait, aqic } bringup = Bringup::none;
+  uint32_t bringup_generation = 0;   ///< bumped when a bring-up starts: stale polls do nothing
+  bool reset_unnoticed = false;      ///< the host reset the queue; the owner sees it at its next AP instruction there
   std::deque<RequestId> requestq;    ///< guest side (zcrypt's requestq): waiting for a free slot in the queue
   std::deque<RequestId> at_card;     ///< sent (NQAP), waiting for an engine of the card
   std::vector<RequestId> in_service; ///< on an engine

@@ -19,6 +19,7 @@ struct Request {
   uint32_t view = 0;       ///< the guest's view of that queue's card (its zcrypt load)
   uint32_t generation = 0; ///< bumped when the card discards the request: events of the old attempt are stale
   uint8_t attempts = 1;    ///< zcrypt gives up after 10 (-EIO)
+  bool rescanned = false;  ///< -ENODEV made the guest rescan its AP bus once already (zcrypt_process_rescan)
   Operation op = Operation::rsa_crt_2k;
 };
 

@@ -13,7 +13,7 @@ CompareSpec read_compare_spec(const std::filesystem::path& file) {
   const ConfigNode root(table, "", file.string());
   if (!root.has("compare"))
     root.fail("no [compare] table: say which variants to compare, e.g. strategies = [\"v12-trylock\", "
-              "\"mainline-6.0\"]");
+              "\"linux-6.13\"]");
   const ConfigNode compare = root.table("compare");
   CompareSpec spec;
   if (compare.has("strategies"))

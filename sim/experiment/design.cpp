@@ -62,7 +62,8 @@ void add_derived_figures(std::map<std::string, double>& f) {
   f["derived.ebusy"] = ebusy;
   f["derived.retries"] = retries;
   f["derived.lock_wait_s"] = acquisitions > 0 ? wait / acquisitions : 0;
-  f["derived.violations"] = f["monitors.deadlocks"] + f["monitors.stolen_queues"] + f["monitors.lock_order_inversions"];
+  f["derived.violations"] = f["monitors.deadlocks"] + f["monitors.stolen_queues"] + f["monitors.lock_order_inversions"] +
+                            f["monitors.kernel_bugs"];
 }
 
 } // namespace apq

@@ -233,7 +233,7 @@ ControlSpec read_control(const ConfigNode& root, const Scenario& scenario) {
   ControlSpec control;
   const ConfigNode run = root.table("run");
   control.strategy = std::make_shared<const Strategy>(run.has("strategy") ? resolve_strategy(run, "strategy")
-                                                                          : builtin_strategy("mainline-6.0"));
+                                                                          : builtin_strategy(kDefaultStrategy));
   control.reset_time = deterministic_distribution(0.015);
   if (auto table = root.table_opt("control")) {
     if (auto reset = table->table_opt("reset_time"))
@@ -241,6 +241,10 @@ ControlSpec read_control(const ConfigNode& root, const Scenario& scenario) {
     control.reset_poll = table->duration_or("reset_poll", control.reset_poll);
     if (!(control.reset_poll > 0))
       table->fail("reset_poll", "must be longer than 0s");
+    control.bus_scan_interval = table->duration_or("bus_scan_interval", control.bus_scan_interval);
+    // ap_config_time_store() accepts 5..120 s.
+    if (control.bus_scan_interval < 5 || control.bus_scan_interval > 120)
+      table->fail("bus_scan_interval", "the AP bus's config_time is 5s to 120s (ap_config_time_store)");
     control.window_after = table->duration_or("window_after", control.window_after);
     control.baseline = table->boolean_or("baseline", control.baseline);
     table->reject_unknown_keys();

@@ -23,6 +23,8 @@ public:
   std::vector<int> ids() const;
   IdSet operator&(const IdSet& other) const { return IdSet(bits_ & other.bits_); }
   IdSet operator|(const IdSet& other) const { return IdSet(bits_ | other.bits_); }
+  /** The ids of this set that are not in `other` (bitmap_andnot). */
+  IdSet operator-(const IdSet& other) const { return IdSet(bits_ & ~other.bits_); }
   bool intersects(const IdSet& other) const { return (bits_ & other.bits_).any(); }
   bool operator==(const IdSet&) const = default;
   /** Compact form, "0x00-0x03,0x07". */

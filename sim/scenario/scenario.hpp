@@ -85,7 +85,9 @@ struct AdminAction {
   std::string op;  ///< apmask_store, assign_adapter, ..., set_kvm, unset_kvm, vfio_reset, card_offline, ...
   int mdev = -1;   ///< index into Scenario::mdevs
   int guest = -1;  ///< index into Scenario::guests (set_kvm, unset_kvm)
-  int id = -1;     ///< the adapter, domain or control domain
+  int id = -1;     ///< the adapter, domain or control domain; the queue's adapter for queue_bind, queue_unbind
+  int domain = -1; ///< queue_bind, queue_unbind: the queue's domain
+  std::string driver; ///< queue_bind: "vfio_ap" or "cex4queue"
   MaskChange mask; ///< apmask_store, aqmask_store
   std::string where;
 };
@@ -116,6 +118,7 @@ struct ControlSpec {
   std::shared_ptr<const Strategy> strategy;
   DistributionPtr reset_time; ///< how long the hardware takes to complete a queue reset
   double reset_poll = 0.020;  ///< vfio_ap polls TAPQ every AP_RESET_INTERVAL (20 ms) until the reset is done
+  double bus_scan_interval = 30.0; ///< the host's AP bus scans every config_time (AP_CONFIG_TIME, 30 s)
   double window_after = 1.0;  ///< a reconfiguration window: an op's start to its end plus this
   bool baseline = true;       ///< also run without reconfiguration to measure the loss
   std::vector<TimelineEntry> timeline;

@@ -195,14 +195,17 @@ RunSettings read_run(const ConfigNode& root) {
     run.fail("seed", "the seed must be a non-negative integer");
   settings.seed = static_cast<uint64_t>(seed);
   if (const toml::node* expect = run.raw("expect")) {
-    static const std::set<std::string> kViolations = {"deadlock", "stolen_queue", "lock_order_inversion"};
+    static const std::set<std::string> kViolations = {"deadlock", "stolen_queue", "lock_order_inversion",
+                                                      "kernel_bug"};
     const auto* array = expect->as_array();
     if (array == nullptr)
-      run.fail("expect", "expected an array of violation names: deadlock, lock_order_inversion, stolen_queue");
+      run.fail("expect",
+               "expected an array of violation names: deadlock, lock_order_inversion, stolen_queue, kernel_bug");
     for (const auto& item : *array) {
       auto name = item.value<std::string>();
       if (!name || !kViolations.contains(*name))
-        run.fail_at(item, "run.expect: unknown violation; valid: deadlock, lock_order_inversion, stolen_queue");
+        run.fail_at(item,
+                    "run.expect: unknown violation; valid: deadlock, lock_order_inversion, stolen_queue, kernel_bug");
       settings.expect.push_back(*name);
     }
   }
@@ -347,12 +350,12 @@ void check_topology(const Scenario& scenario) {
     const Apcb apcb = filter_matrix(mdev, host);
     if (apcb.queue_count() == 0) {
       std::string why;
-      if ((mdev.adapters & host.adapters()).empty())
+      if ((mdev.adapters & host.qci().adapters).empty())
         why = "none of its adapters " + mdev.adapters.str() + " is a configured card";
-      else if ((mdev.domains & host.domains()).empty())
+      else if ((mdev.domains & host.qci().domains).empty())
         why = "none of its domains " + mdev.domains.str() + " is configured on any card";
       else
-        why = "every assigned adapter lacks one of the domains " + (mdev.domains & host.domains()).str() +
+        why = "every assigned adapter lacks one of the domains " + (mdev.domains & host.qci().domains).str() +
               " (an adapter with a missing queue is filtered out whole)";
       throw ConfigError(guest.where, "guest '" + guest.name + "' has no usable AP queue: " + why);
     }
