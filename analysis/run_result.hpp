@@ -123,6 +123,14 @@ struct KernelBugReport {
   std::string what;
 };
 
+/** The control plane's state when the run ended: what a kernel developer checks after a race. */
+struct ControlFinalState {
+  std::string apmask, aqmask;                  ///< ap_perms, compact ("0x01,0x05")
+  std::map<std::string, std::string> drivers;  ///< APQN -> "vfio_ap", "cex4queue", "none" or "absent" (no device)
+  std::map<std::string, std::string> assigned; ///< mdev -> its matrix, "adapters x domains" ("removed" if gone)
+  std::map<std::string, std::string> plugged;  ///< guest -> what its CRYCB gives it, "adapters x domains"
+};
+
 struct ControlResult {
   bool enabled = false;
   std::string strategy;
@@ -136,6 +144,7 @@ struct ControlResult {
   std::vector<std::string> hung; ///< actors still blocked at the end, by label
   std::vector<KernelBugReport> kernel_bugs;
   uint64_t kernel_warnings = 0; ///< WARN conditions the kernel code reached (e.g. a reset it could not verify)
+  ControlFinalState final_state;
 };
 
 /** Requests collected during reconfiguration: from an admin operation's start to its end plus a settling time. */

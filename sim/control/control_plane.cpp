@@ -41,10 +41,9 @@ public:
     if (const int q = data_.queue_index(adapter, domain); q >= 0)
       data_.unplug(static_cast<uint32_t>(q));
   }
-  void guest_running(int guest, bool running) override {
-    data_.set_guest_running(static_cast<uint32_t>(guest), running);
-    if (running)
-      data_.notice_now(static_cast<uint32_t>(guest)); // the guest boots and scans its AP bus
+  void guest_start(int guest) override {
+    data_.set_guest_running(static_cast<uint32_t>(guest), true);
+    data_.notice_now(static_cast<uint32_t>(guest)); // the guest boots and scans its AP bus
   }
   void signal_cfg_change(int guest) override { data_.cfg_change_signalled(static_cast<uint32_t>(guest)); }
   void aqic_done(int guest, int adapter, int domain) override {
@@ -307,6 +306,12 @@ std::string ControlPlane::perform(const AdminAction& action, const std::string& 
   }
   if (action.op == "set_kvm")
     ctx.guest = action.guest;
+  if (action.op == "unset_kvm" && action.mdev >= 0) {
+    // Guest stop: the VM shuts down, then QEMU closes the vfio device (close_device -> vfio_ap_mdev_unset_kvm).
+    const int g = state.mdevs[static_cast<std::size_t>(action.mdev)].guest;
+    if (g >= 0)
+      data_.set_guest_running(static_cast<uint32_t>(g), false);
+  }
   if (action.op == "queue_unbind" || action.op == "queue_bind") {
     ctx.adapter = action.id;
     ctx.domain = action.domain;
@@ -365,6 +370,24 @@ ControlResult ControlPlane::result() const {
   out.hung = locks.hung_tasks();
   out.kernel_bugs = interpreter_->kernel_bugs();
   out.kernel_warnings = interpreter_->kernel_warnings();
+  const ControlState& state = interpreter_->state();
+  ControlFinalState& final_state = out.final_state;
+  final_state.apmask = state.host.masks().apmask.str();
+  final_state.aqmask = state.host.masks().aqmask.str();
+  for (const auto& [a, d] : state.host.all_queues()) {
+    std::string driver = "absent";
+    if (state.host.device_exists(a, d)) {
+      const QueueDriver bound = state.host.driver(a, d);
+      driver = bound == QueueDriver::vfio ? "vfio_ap" : bound == QueueDriver::host ? "cex4queue" : "none";
+    }
+    final_state.drivers[apqn_name(a, d)] = driver;
+  }
+  for (const MdevState& mdev : state.mdevs)
+    final_state.assigned[mdev.name] = mdev.removed ? "removed" : mdev.adapters.str() + " x " + mdev.domains.str();
+  for (std::size_t g = 0; g < state.guests.size(); ++g) {
+    const Apcb& crycb = state.guests[g].crycb;
+    final_state.plugged[scenario_.guests[g].name] = crycb.adapters.str() + " x " + crycb.domains.str();
+  }
   return out;
 }
 
