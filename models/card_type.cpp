@@ -10,8 +10,8 @@ namespace apq {
 namespace {
 
 // zcrypt normalized speed ratings from zcrypt_cex4_card_probe() in drivers/s390/crypto/zcrypt_cex4.c (Linux),
-// columns MEX_1K MEX_2K MEX_4K CRT_1K CRT_2K CRT_4K HWRNG SECKEY; see the calibration notes (domain/cex-calibration.md)
-// section 1. CEX8 repeats the CEX7 figures in the driver. A zero means "not supported".
+// columns MEX_1K MEX_2K MEX_4K CRT_1K CRT_2K CRT_4K HWRNG SECKEY (models/README.md, "Cards and calibration"). CEX8
+// repeats the CEX7 figures in the driver. A zero means "not supported".
 struct Ratings {
   const char* generation;
   char mode; // 'A' accelerator, 'C' CCA coprocessor, 'P' EP11 coprocessor

@@ -181,7 +181,7 @@ private:
     const std::vector<Step>* steps;
     std::size_t pc = 0;
     const Step* loop = nullptr; // each: the loop step
-    std::vector<std::pair<int, int>> items;
+    std::vector<std::pair<int, int>> items{};
     std::size_t item = 0;
     int saved_mdev = -1, saved_adapter = -1, saved_domain = -1;
     bool saved_departing = false;

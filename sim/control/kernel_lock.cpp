@@ -1,13 +1,22 @@
 #include "sim/control/kernel_lock.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
+#include <optional>
 #include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace apq {
 
 LockId KernelLocks::add(std::string name, std::string lock_class, LockKind kind) {
   const int class_id = order_.class_id(lock_class);
-  locks_.push_back(Lock{std::move(name), std::move(lock_class), kind, class_id, {}, {}, {}});
+  Lock& lock = locks_.emplace_back();
+  lock.name = std::move(name);
+  lock.cls = std::move(lock_class);
+  lock.kind = kind;
+  lock.class_id = class_id;
   return static_cast<LockId>(locks_.size() - 1);
 }
 
@@ -71,8 +80,9 @@ bool KernelLocks::lock(TaskId who, LockId id, LockMode mode, const std::string& 
     return true;
   }
   ++lock.stats.contentions;
-  lock.waiters.push_back(Waiter{who, mode, op, now});
+  lock.waiters.push_back(Waiter{who, mode, op, now, ++next_seq_});
   t.waiting_on = id;
+  t.waiting_seq = next_seq_;
   t.waiting_op = op;
   check_deadlock(who, now);
   return false;
@@ -153,25 +163,28 @@ std::size_t KernelLocks::waiter_count(LockId id) const {
   return at(id).waiters.size();
 }
 
-std::vector<TaskId> KernelLocks::blockers(TaskId waiter) const {
+std::vector<TaskId> KernelLocks::blockers(TaskId waiter, bool predecessor) const {
   auto it = tasks_.find(waiter);
   if (it == tasks_.end() || it->second.waiting_on < 0)
     return {};
   const Lock& lock = at(it->second.waiting_on);
+  const uint64_t seq = it->second.waiting_seq;
+  const auto self = std::lower_bound(lock.waiters.begin(), lock.waiters.end(), seq,
+                                     [](const Waiter& w, uint64_t s) { return w.seq < s; });
+  const LockMode mode = self == lock.waiters.end() || self->task != waiter ? LockMode::write : self->mode;
   std::vector<TaskId> out;
-  LockMode mode = LockMode::write;
-  for (const Waiter& w : lock.waiters)
-    if (w.task == waiter)
-      mode = w.mode;
   for (const Holder& h : lock.holders)
     if (mode == LockMode::write || h.mode == LockMode::write)
       out.push_back(h.task);
-  for (const Waiter& w : lock.waiters) {
-    if (w.task == waiter)
-      break;
-    if (mode == LockMode::write || w.mode == LockMode::write)
-      out.push_back(w.task);
-  }
+  // Of the waiters served first, the nearest one stands for the rest: it waits (directly or through its own
+  // nearest) for every earlier waiter that also blocks us, so reachability in the wait-for graph is the same as
+  // with an edge to each of them, and a queue of n waiters has n edges instead of n^2.
+  if (predecessor)
+    for (auto w = std::make_reverse_iterator(self); w != lock.waiters.rend(); ++w)
+      if (mode == LockMode::write || w->mode == LockMode::write) {
+        out.push_back(w->task);
+        break;
+      }
   return out;
 }
 
@@ -179,22 +192,39 @@ void KernelLocks::check_deadlock(TaskId waiter, double now) {
   // Depth-first over the wait-for graph from the new waiter; reaching it again closes a cycle. The walk may run
   // into a cycle the waiter is not part of (it queues behind a deadlock): that one was reported when it closed.
   std::vector<TaskId> path{waiter};
-  std::vector<TaskId> visited;
-  std::function<bool(TaskId)> dfs = [&](TaskId from) {
-    for (TaskId next : blockers(from)) {
-      if (next == waiter)
-        return true;
-      if (std::find(visited.begin(), visited.end(), next) != visited.end())
-        continue;
-      visited.push_back(next);
-      path.push_back(next);
-      if (dfs(next))
-        return true;
-      path.pop_back();
-    }
-    return false;
+  std::unordered_set<TaskId> visited{waiter};
+  // Each frame keeps the blockers still to visit, reversed so that they are taken in order from the back.
+  // A waiter reached from a later waiter of the same lock adds only the holders: its own predecessors lead to
+  // nothing but those holders (a waiter waits for nothing else), so the walk does not run down the whole queue.
+  auto pending = [this](TaskId from, TaskId parent) {
+    const bool same_queue = parent >= 0 && tasks_.at(from).waiting_on == tasks_.at(parent).waiting_on;
+    std::vector<TaskId> next = blockers(from, !same_queue);
+    std::reverse(next.begin(), next.end());
+    return next;
   };
-  if (!dfs(waiter))
+  std::vector<std::pair<TaskId, std::vector<TaskId>>> stack;
+  stack.emplace_back(waiter, pending(waiter, -1));
+  bool cycle = false;
+  while (!stack.empty() && !cycle) {
+    std::vector<TaskId>& next = stack.back().second;
+    if (next.empty()) {
+      stack.pop_back();
+      path.pop_back();
+      continue;
+    }
+    const TaskId to = next.back();
+    next.pop_back();
+    if (to == waiter) {
+      cycle = true;
+      break;
+    }
+    if (!visited.insert(to).second)
+      continue;
+    const TaskId parent = stack.back().first;
+    path.push_back(to);
+    stack.emplace_back(to, pending(to, parent));
+  }
+  if (!cycle)
     return;
   std::vector<TaskId> key = path;
   std::sort(key.begin(), key.end());
@@ -217,53 +247,59 @@ void KernelLocks::check_deadlock(TaskId waiter, double now) {
 }
 
 std::vector<std::string> KernelLocks::hung_tasks() const {
-  std::vector<std::string> out;
-  for (const auto& [id, t] : tasks_) {
-    if (t.waiting_on < 0)
-      continue;
-    // Blocked for good: the closure of what it waits for holds a dead task, or reaches a task twice (a cycle).
-    std::vector<TaskId> seen;
-    std::vector<TaskId> todo{id};
-    bool hung = false;
-    while (!todo.empty() && !hung) {
-      const TaskId cur = todo.back();
-      todo.pop_back();
-      for (TaskId next : blockers(cur)) {
-        const auto found = tasks_.find(next);
-        if (next == id || (found != tasks_.end() && found->second.dead)) {
-          hung = true;
-          break;
-        }
-        if (std::find(seen.begin(), seen.end(), next) != seen.end())
-          continue;
-        seen.push_back(next);
-        todo.push_back(next);
+  // A blocked task is hung for good when what it waits for, followed through the wait-for graph, reaches a dead
+  // task (one that oopsed holding locks) or a cycle (a deadlock, whether or not the task is part of it). One
+  // memoised depth-first walk (an explicit stack: a queue of thousands is a path of thousands) settles each task once.
+  enum class Mark { unknown, visiting, hung, free };
+  std::unordered_map<TaskId, Mark> mark;
+  auto settle = [&](TaskId root) {
+    struct Frame {
+      TaskId task;
+      std::vector<TaskId> next;
+      bool hung = false;
+    };
+    std::vector<Frame> stack;
+    auto enter = [&](TaskId id) -> std::optional<bool> { // a verdict now, or nullopt once pushed
+      Mark& m = mark[id];
+      if (m == Mark::visiting)
+        return true; // back on the current path: a cycle
+      if (m != Mark::unknown)
+        return m == Mark::hung;
+      const auto found = tasks_.find(id);
+      if (found != tasks_.end() && found->second.dead) {
+        m = Mark::hung;
+        return true;
       }
+      m = Mark::visiting;
+      std::vector<TaskId> next = blockers(id);
+      std::reverse(next.begin(), next.end());
+      stack.push_back(Frame{id, std::move(next), false});
+      return std::nullopt;
+    };
+    std::optional<bool> verdict = enter(root);
+    while (!stack.empty()) {
+      Frame& top = stack.back();
+      if (verdict) { // the verdict of the child just settled (or of the root when it settled at once)
+        top.hung = top.hung || *verdict;
+        verdict.reset();
+      }
+      if (top.hung || top.next.empty()) {
+        const bool hung = top.hung;
+        mark[top.task] = hung ? Mark::hung : Mark::free;
+        stack.pop_back();
+        verdict = hung;
+        continue;
+      }
+      const TaskId next = top.next.back();
+      top.next.pop_back();
+      verdict = enter(next);
     }
-    // A wait behind a cycle it is not part of is also for good: it leads to a task that waits on itself.
-    if (!hung)
-      for (TaskId other : seen) {
-        std::vector<TaskId> inner{other}, inner_seen;
-        while (!inner.empty() && !hung) {
-          const TaskId cur = inner.back();
-          inner.pop_back();
-          for (TaskId next : blockers(cur)) {
-            if (next == other) {
-              hung = true;
-              break;
-            }
-            if (std::find(inner_seen.begin(), inner_seen.end(), next) == inner_seen.end()) {
-              inner_seen.push_back(next);
-              inner.push_back(next);
-            }
-          }
-        }
-        if (hung)
-          break;
-      }
-    if (hung)
+    return mark[root] == Mark::hung;
+  };
+  std::vector<std::string> out;
+  for (const auto& [id, t] : tasks_)
+    if (t.waiting_on >= 0 && settle(id))
       out.push_back(label(id));
-  }
   return out;
 }
 

@@ -23,6 +23,7 @@
 
 #include "sim/control/lock_monitor.hpp"
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -95,12 +96,13 @@ private:
     LockMode mode;
     std::string op;
     double asked;
+    uint64_t seq; // order of arrival: the queue is sorted by it, so a waiter is found by binary search
   };
   struct Lock {
     std::string name;
     std::string cls;
-    LockKind kind;
-    int class_id;
+    LockKind kind = LockKind::mutex;
+    int class_id = -1;
     std::vector<Holder> holders;
     std::deque<Waiter> waiters;
     LockStats stats;
@@ -113,6 +115,7 @@ private:
     std::string label;
     std::vector<Held> held; // in acquisition order
     LockId waiting_on = -1;
+    uint64_t waiting_seq = 0;
     std::string waiting_op;
     bool dead = false;
   };
@@ -123,14 +126,16 @@ private:
   static bool compatible(const Lock& lock, LockMode mode);
   void check_mode(const Lock& lock, LockMode mode, TaskId task) const;
   void grant(LockId lock, TaskId task, LockMode mode, const std::string& op, double asked, double now);
-  /** The tasks `waiter` waits for: the holders its mode conflicts with, and the waiters queued before it that
-   *  Linux serves first (every earlier waiter for a writer; the earlier writers for a reader). */
-  std::vector<TaskId> blockers(TaskId waiter) const;
+  /** The tasks `waiter` waits for: the holders its mode conflicts with, and the nearest waiter queued before it
+   *  that Linux serves first (any earlier waiter for a writer; an earlier writer for a reader), which stands for
+   *  the ones before it. Without `predecessor`, the holders alone. */
+  std::vector<TaskId> blockers(TaskId waiter, bool predecessor = true) const;
   void check_deadlock(TaskId waiter, double now);
 
   std::vector<Lock> locks_;
   std::map<TaskId, Task> tasks_;
   std::vector<TaskId> granted_;
+  uint64_t next_seq_ = 0;
   LockOrderGraph order_;
   std::vector<Deadlock> deadlocks_;
   std::vector<std::vector<TaskId>> deadlock_keys_;

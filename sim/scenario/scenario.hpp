@@ -56,7 +56,7 @@ struct MdevSpec {
 struct CompletionSpec {
   enum class Mode { interrupt, polling };
   Mode mode = Mode::interrupt;
-  double delay = 10e-6;          ///< interrupt: NQAP/DQAP and interrupt delivery (cex-calibration.md §4)
+  double delay = 10e-6;          ///< interrupt: NQAP/DQAP and interrupt delivery (models/README.md)
   double poll_interval = 250e-6; ///< polling: the AP bus poll_timeout in an LPAR
 };
 
@@ -82,13 +82,13 @@ struct MaskChange {
 
 /** One reconfiguration an admin (or the host) performs. Which fields matter depends on `op`. */
 struct AdminAction {
-  std::string op;  ///< apmask_store, assign_adapter, ..., set_kvm, unset_kvm, vfio_reset, card_offline, ...
-  int mdev = -1;   ///< index into Scenario::mdevs
-  int guest = -1;  ///< index into Scenario::guests (set_kvm, unset_kvm)
-  int id = -1;     ///< the adapter, domain or control domain; the queue's adapter for queue_bind, queue_unbind
-  int domain = -1; ///< queue_bind, queue_unbind: the queue's domain
+  std::string op;     ///< apmask_store, assign_adapter, ..., set_kvm, unset_kvm, vfio_reset, card_offline, ...
+  int mdev = -1;      ///< index into Scenario::mdevs
+  int guest = -1;     ///< index into Scenario::guests (set_kvm, unset_kvm)
+  int id = -1;        ///< the adapter, domain or control domain; the queue's adapter for queue_bind, queue_unbind
+  int domain = -1;    ///< queue_bind, queue_unbind: the queue's domain
   std::string driver; ///< queue_bind: "vfio_ap" or "cex4queue"
-  MaskChange mask; ///< apmask_store, aqmask_store
+  MaskChange mask;    ///< apmask_store, aqmask_store
   std::string where;
 };
 
@@ -116,11 +116,11 @@ struct RandomAdmin {
 
 struct ControlSpec {
   std::shared_ptr<const Strategy> strategy;
-  DistributionPtr reset_time; ///< how long the hardware takes to complete a queue reset
-  double reset_poll = 0.020;  ///< vfio_ap polls TAPQ every AP_RESET_INTERVAL (20 ms) until the reset is done
+  DistributionPtr reset_time;      ///< how long the hardware takes to complete a queue reset
+  double reset_poll = 0.020;       ///< vfio_ap polls TAPQ every AP_RESET_INTERVAL (20 ms) until the reset is done
   double bus_scan_interval = 30.0; ///< the host's AP bus scans every config_time (AP_CONFIG_TIME, 30 s)
-  double window_after = 1.0;  ///< a reconfiguration window: an op's start to its end plus this
-  bool baseline = true;       ///< also run without reconfiguration to measure the loss
+  double window_after = 1.0;       ///< a reconfiguration window: an op's start to its end plus this
+  bool baseline = true;            ///< also run without reconfiguration to measure the loss
   std::vector<TimelineEntry> timeline;
   std::vector<RandomAdmin> random;
 

@@ -206,19 +206,19 @@ TEST_F(Cli, CompareWritesPairedIntervalsAndLongCsv) {
 horizon = "2s"
 warmup = "0.5s"
 [compare]
-strategies = ["mainline-6.0", "v12-trylock"]
+strategies = ["linux-6.13", "v12-trylock"]
 replications = 2
 )");
   const Outcome r = apqsim("compare " + file.string() + " --json " + (dir_ / "c.json").string() + " --csv " +
                            (dir_ / "c.csv").string());
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("paired differences against mainline-6.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("paired differences against linux-6.13"), std::string::npos) << r.out;
   const std::string json = slurp(dir_ / "c.json");
   for (const char* key : {"\"paired_vs_reference\"", "\"derived.ebusy\"", "\"summary.throughput_loss\"", "\"seeds\"",
-                          "\"reference\": \"mainline-6.0\""})
+                          "\"reference\": \"linux-6.13\""})
     EXPECT_NE(json.find(key), std::string::npos) << key;
   const std::string csv = slurp(dir_ / "c.csv");
-  EXPECT_EQ(csv.rfind("variant,replication,seed,metric,value\n\"mainline-6.0\",0,7,", 0), 0u) << csv.substr(0, 100);
+  EXPECT_EQ(csv.rfind("variant,replication,seed,metric,value\n\"linux-6.13\",0,7,", 0), 0u) << csv.substr(0, 100);
   const fs::path bad = write("bad.toml", std::string("include = \"") + APQSIM_SOURCE_DIR +
                                              "/configs/validation/mmc.toml\"\n[compare]\nstrategies = [\"v12\"]\n");
   const Outcome e = apqsim("compare " + bad.string());

@@ -32,7 +32,7 @@ Scenario storm(const std::string& strategy) {
 
 TEST(Experiment, ReplicationsUseSuccessiveSeedsAndVariantsShareTheirRequests) {
   const Scenario v12 = storm("v12-trylock");
-  const Scenario mainline = storm("mainline-6.0");
+  const Scenario mainline = storm("linux-6.13");
   ExperimentOptions options;
   options.jobs = 2;
   const auto runs = run_replications({&v12, &mainline}, 0, 2, options);

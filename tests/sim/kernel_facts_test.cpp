@@ -649,6 +649,61 @@ adapter = "0x01"
   }
 }
 
+// A reset that finds an earlier reset still in progress. Hardware resets take 100 ms here. vfio_reset "first" at
+// 0.01 resets web's 4 queues; "second" at 0.02 waits for the lock and resets them again.
+//   linux-6.1 vfio_ap_mdev_reset_queue(q, 1) queue after queue: each ZAPQ is followed by 2 x (msleep(20) + TAPQ),
+//     which cannot see the 100 ms reset end: WARN and carry on, 40 ms per queue, so "first" ZAPQs 00.0003 at 0.13
+//     and ends at 0.17. "second" then finds 00.0003 still resetting (until 0.23): RESET_IN_PROGRESS, msleep(20),
+//     again RESET_IN_PROGRESS: -EBUSY and q->reset_rc keeps the response code. vfio_ap_mdev_filter_matrix() drops
+//     every adapter with a queue whose reset_rc is set (`if (!q || q->reset_rc)`): the assign of adapter 0x01 at 0.5
+//     plugs 0x01 and unplugs 0x00.
+//   linux-6.13 vfio_ap_mdev_reset_qlist(): one batch whose apq_reset_check() work waits for the end of each reset
+//     (no cap), so "second" starts after every queue is done and finds none in progress: nothing is filtered.
+TEST(KernelFacts, AResetThatFindsAResetInProgressFiltersTheAdapterIn61Only) {
+  const std::string toml = kPlatform + R"(
+[control]
+reset_time = { dist = "deterministic", value = "100ms" }
+[[reconfig.timeline]]
+name = "first"
+at = "10ms"
+op = "vfio_reset"
+mdev = "web"
+[[reconfig.timeline]]
+name = "second"
+at = "20ms"
+op = "vfio_reset"
+mdev = "web"
+[[reconfig.timeline]]
+name = "assign"
+at = "500ms"
+op = "assign_adapter"
+mdev = "web"
+adapter = "0x01"
+)";
+  const std::vector<Probe> probes = {{"busy3", {"second", "vfio_reset", "zapq", "00.0003 -> reset in progress"}},
+                                     {"busy0", {"second", "vfio_reset", "zapq", "00.0000 -> reset in progress"}},
+                                     {"warn", {"", "vfio_reset", "warn", ""}},
+                                     {"masks_assign", {"assign", "assign_adapter", "effect", "set_masks"}}};
+  for (const auto& [strategy, f] : run_under(toml, kLinux, probes)) {
+    SCOPED_TRACE(strategy);
+    for (const char* op : {"first", "second", "assign"})
+      EXPECT_EQ(at(f, std::string("timeline.") + op + ".result"), "ok") << op;
+    EXPECT_EQ(num(f, "n.busy0"), 0);
+    if (strategy == "linux-6.1") {
+      EXPECT_NEAR(num(f, "timeline.first.end"), 0.17, 1 * kMs);
+      EXPECT_EQ(num(f, "n.busy3"), 2); // the ZAPQ and its one retry 20 ms later
+      EXPECT_GE(num(f, "t.busy3"), 0.17);
+      EXPECT_EQ(at(f, "plugged.web"), "0x01 x 0x00-0x03");
+      EXPECT_EQ(num(f, "n.masks_assign"), 1);
+    } else {
+      EXPECT_EQ(num(f, "n.busy3"), 0);
+      EXPECT_EQ(num(f, "n.warn"), 0);
+      EXPECT_EQ(at(f, "plugged.web"), "0x00-0x01 x 0x00-0x03");
+      EXPECT_EQ(num(f, "n.masks_assign"), 1);
+    }
+  }
+}
+
 // set_masks only when vfio_ap_mdev_filter_matrix() (or _filter_cdoms()) changed the APCB and a guest is attached
 // (vfio_ap_mdev_update_guest_apcb(): if (matrix_mdev->kvm)). Assigning adapter 0x01 to the idle mdev spare changes
 // its shadow but there is no guest: 2 + 10 us and done. A control domain outside the configuration (0x20) leaves

@@ -161,6 +161,24 @@ TEST(KernelLocks, ThreeWayCycleIsReportedOnceAndWaitersBehindItHangToo) {
   EXPECT_EQ(locks.hung_tasks(), (std::vector<std::string>{"task 1", "task 2", "task 3", "task 4"}));
 }
 
+TEST(KernelLocks, ThousandsQueuedBehindADeadlockAreCheckedInLinearWalks) {
+  // After naive-mutex deadlocks, every later operation and every vCPU's PQAP queues on matrix_dev->lock for good.
+  // Each new wait checks for a cycle and the end of the run lists the hung tasks; with an edge to the nearest
+  // earlier waiter only (which stands for the rest) both stay linear in the queue, and the verdict is unchanged.
+  KernelLocks locks;
+  const LockId ap_perms = locks.add("ap_perms", "ap_perms", LockKind::mutex);
+  const LockId matrix = locks.add("matrix", "matrix", LockKind::mutex);
+  EXPECT_TRUE(locks.lock(1, ap_perms, LockMode::write, "in_use", 0));
+  EXPECT_TRUE(locks.lock(2, matrix, LockMode::write, "assign_adapter", 0));
+  EXPECT_FALSE(locks.lock(1, matrix, LockMode::write, "in_use", 1));
+  EXPECT_FALSE(locks.lock(2, ap_perms, LockMode::write, "assign_adapter", 1));
+  const int queued = 20000;
+  for (TaskId t = 3; t < 3 + queued; ++t)
+    EXPECT_FALSE(locks.lock(t, t % 2 ? matrix : ap_perms, LockMode::write, "later", 2));
+  EXPECT_EQ(locks.deadlocks().size(), 1u);
+  EXPECT_EQ(locks.hung_tasks().size(), static_cast<std::size_t>(queued + 2));
+}
+
 TEST(KernelLocks, TrylockAddsNoOrderEdgeAndAFailedOneNeitherBlocksNorOrders) {
   KernelLocks locks;
   const LockId ap_perms = locks.add("ap_perms", "ap_perms", LockKind::mutex);
