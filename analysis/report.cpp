@@ -148,6 +148,10 @@ Json monitors_json(const ControlResult& control) {
   for (const KernelBugReport& b : control.kernel_bugs)
     bugs.push_back(Json{{"time_s", b.time}, {"actor", b.actor}, {"op", b.op}, {"where", b.where}, {"what", b.what}});
   out["kernel_warnings"] = control.kernel_warnings;
+  if (const ReplayReport& r = control.replay; r.present)
+    out["replay"] = Json{{"explored", r.explored},     {"points", r.points},     {"followed", r.followed},
+                         {"divergence", r.divergence}, {"expected", r.expected}, {"reached", r.reached},
+                         {"reproduced", r.reproduced}};
   return out;
 }
 
@@ -225,6 +229,13 @@ std::string control_summary(const RunResult& result) {
     }
   }
 
+  if (const ReplayReport& r = control.replay; r.present) {
+    out << "\nreplay of a schedule explore found (" << r.explored << "): "
+        << (r.reproduced ? "REPRODUCED" : "NOT REPRODUCED") << ", " << r.followed << " of " << r.points
+        << " points followed\n  explore found: " << r.expected << "\n  this run:      " << r.reached << "\n";
+    if (!r.divergence.empty())
+      out << "  " << r.divergence << "\n";
+  }
   if (control.deadlocks.empty() && control.stolen_queues.empty() && control.inversions.empty() &&
       control.kernel_bugs.empty())
     return out.str();
@@ -297,10 +308,8 @@ Json latency_json(const LatencyHistogram& h) {
   return out;
 }
 
-Json to_json(const RunResult& result) {
-  Json out;
-  const Manifest& m = result.manifest;
-  Json& manifest = out["manifest"];
+Json manifest_json(const Manifest& m) {
+  Json manifest;
   manifest["version"] = m.version;
   manifest["git_commit"] = m.git_commit;
   manifest["simgrid_version"] = m.simgrid_version;
@@ -308,6 +317,12 @@ Json to_json(const RunResult& result) {
   manifest["config_sha256"] = m.config_sha256;
   manifest["seed"] = m.seed;
   manifest["config"] = m.resolved_config_json.empty() ? Json::object() : Json::parse(m.resolved_config_json);
+  return manifest;
+}
+
+Json to_json(const RunResult& result) {
+  Json out;
+  out["manifest"] = manifest_json(result.manifest);
 
   Json& run = out["run"];
   run["horizon_s"] = result.horizon;

@@ -123,6 +123,19 @@ struct KernelBugReport {
   std::string what;
 };
 
+/** A run that followed a forced order ([replay], written by `apqsim explore --emit`) and whether it reproduced the
+ *  outcome explore found. */
+struct ReplayReport {
+  bool present = false;
+  std::string explored;      ///< the explore scenario the schedule comes from
+  std::size_t points = 0;    ///< points in the schedule
+  std::size_t followed = 0;  ///< points the run went through in the schedule's order
+  std::string divergence;    ///< "" or where the run went differently
+  std::string expected;      ///< the outcome explore found (headline)
+  std::string reached;       ///< the outcome the run ended in (headline)
+  bool reproduced = false;   ///< every point followed and the same outcome class
+};
+
 struct ControlResult {
   bool enabled = false;
   std::string strategy;
@@ -136,6 +149,7 @@ struct ControlResult {
   std::vector<std::string> hung; ///< actors still blocked at the end, by label
   std::vector<KernelBugReport> kernel_bugs;
   uint64_t kernel_warnings = 0; ///< WARN conditions the kernel code reached (e.g. a reset it could not verify)
+  ReplayReport replay;
 };
 
 /** Requests collected during reconfiguration: from an admin operation's start to its end plus a settling time. */
