@@ -99,6 +99,12 @@ Json control_json(const ControlResult& control) {
                        {"trylock_failures", lock.trylock_failures},
                        {"wait_s", brief_json(lock.wait)},
                        {"hold_s", brief_json(lock.hold)}};
+  const ControlFinalState& final_state = control.final_state;
+  out["final_state"] = Json{{"apmask", final_state.apmask},
+                            {"aqmask", final_state.aqmask},
+                            {"drivers", final_state.drivers},
+                            {"assigned", final_state.assigned},
+                            {"plugged", final_state.plugged}};
   Json& timeline = out["timeline"];
   timeline = Json::array();
   for (const TimelineOutcome& t : control.timeline)

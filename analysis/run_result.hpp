@@ -136,6 +136,14 @@ struct ReplayReport {
   bool reproduced = false;   ///< every point followed and the same outcome class
 };
 
+/** The control plane's state when the run ended: what a kernel developer checks after a race. */
+struct ControlFinalState {
+  std::string apmask, aqmask;                  ///< ap_perms, compact ("0x01,0x05")
+  std::map<std::string, std::string> drivers;  ///< APQN -> "vfio_ap", "cex4queue", "none" or "absent" (no device)
+  std::map<std::string, std::string> assigned; ///< mdev -> its matrix, "adapters x domains" ("removed" if gone)
+  std::map<std::string, std::string> plugged;  ///< guest -> what its CRYCB gives it, "adapters x domains"
+};
+
 struct ControlResult {
   bool enabled = false;
   std::string strategy;
@@ -149,6 +157,7 @@ struct ControlResult {
   std::vector<std::string> hung; ///< actors still blocked at the end, by label
   std::vector<KernelBugReport> kernel_bugs;
   uint64_t kernel_warnings = 0; ///< WARN conditions the kernel code reached (e.g. a reset it could not verify)
+  ControlFinalState final_state;
   ReplayReport replay;
 };
 

@@ -106,7 +106,7 @@ constexpr Entry kEffects[] = {
     {"set_hook", "kvm->arch.crypto.pqap_hook := the mdev's handle_pqap"},
     {"clear_hook", "kvm->arch.crypto.pqap_hook := NULL"},
     {"attach_kvm", "matrix_mdev->kvm := the guest being started; the guest boots and scans its AP bus"},
-    {"detach_kvm", "matrix_mdev->kvm := NULL; the guest is gone, with what it had in flight"},
+    {"detach_kvm", "matrix_mdev->kvm := NULL (the VM stopped before QEMU closed the device, or lost the device)"},
     {"enable_irq", "vfio_ap handle_pqap() -> vfio_ap_irq_enable() for the vCPU's queue: pins the NIB, registers "
                    "the GISC, AQIC (nothing if the hook is unset, the mdev has no guest or the queue is not linked)"},
     {"disable_irq", "unmap_iova() -> vfio_ap_irq_disable(): AQIC ir=0 for the mdev's queues with interrupts"},

@@ -44,10 +44,9 @@ public:
     if (const int q = data_.queue_index(adapter, domain); q >= 0)
       data_.unplug(static_cast<uint32_t>(q));
   }
-  void guest_running(int guest, bool running) override {
-    data_.set_guest_running(static_cast<uint32_t>(guest), running);
-    if (running)
-      data_.notice_now(static_cast<uint32_t>(guest)); // the guest boots and scans its AP bus
+  void guest_start(int guest) override {
+    data_.set_guest_running(static_cast<uint32_t>(guest), true);
+    data_.notice_now(static_cast<uint32_t>(guest)); // the guest boots and scans its AP bus
   }
   void signal_cfg_change(int guest) override { data_.cfg_change_signalled(static_cast<uint32_t>(guest)); }
   void aqic_done(int guest, int adapter, int domain) override {
@@ -296,6 +295,12 @@ std::string ControlPlane::perform(const AdminAction& action, const std::string& 
       data_.card_offline(action.id);
     immediate("");
   }
+  if (action.op == "unset_kvm" && action.mdev >= 0) {
+    // Guest stop: the VM shuts down, then QEMU closes the vfio device (close_device -> vfio_ap_mdev_unset_kvm).
+    const int g = interpreter_->state().mdevs[static_cast<std::size_t>(action.mdev)].guest;
+    if (g >= 0)
+      data_.set_guest_running(static_cast<uint32_t>(g), false);
+  }
   return run_op(begin.op, std::move(begin.ctx));
 }
 
@@ -346,6 +351,7 @@ ControlResult ControlPlane::result() const {
   out.hung = locks.hung_tasks();
   out.kernel_bugs = interpreter_->kernel_bugs();
   out.kernel_warnings = interpreter_->kernel_warnings();
+  out.final_state = final_state_of(interpreter_->state(), scenario_);
   if (gate_) {
     const ReplaySpec& spec = *scenario_.control.replay;
     std::vector<OpEnd> ends;

@@ -465,17 +465,14 @@ std::string ControlInterpreter::attach_kvm(Frame& frame, const Step&) {
   if (ctx.guest < 0 || mdev.guest >= 0)
     return "";
   mdev.guest = ctx.guest;
-  env_.guest_running(ctx.guest, true);
+  env_.guest_start(ctx.guest);
   return "";
 }
 
 std::string ControlInterpreter::detach_kvm(Frame& frame, const Step&) {
-  MdevState& mdev = state_.mdevs[static_cast<std::size_t>(frame.ctx.mdev)];
-  if (mdev.guest < 0)
-    return "";
-  const int g = mdev.guest;
-  mdev.guest = -1;
-  env_.guest_running(g, false);
+  // matrix_mdev->kvm := NULL. The VM itself stopped before QEMU closed the device (guest stop), or keeps running
+  // without its vfio-ap device (mdev removal): either way it has no crypto left, which clear_masks already did.
+  state_.mdevs[static_cast<std::size_t>(frame.ctx.mdev)].guest = -1;
   return "";
 }
 

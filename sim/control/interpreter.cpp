@@ -161,7 +161,7 @@ bool ControlInterpreter::visible(const Step& step, const Frame& frame) const {
 
 void ControlInterpreter::resolve_queue_mdev(Frame& frame) const {
   const OpContext& ctx = frame.ctx;
-  if (!ctx.has_queue())
+  if (!ctx.has_queue() || frame.acted)
     return;
   if (ctx.op == "probe_queue") {
     frame.ctx.mdev = state_.mdev_holding(ctx.adapter, ctx.domain); // get_update_locks_by_apqn: the mdev list
@@ -276,6 +276,7 @@ Yield ControlInterpreter::advance(TaskId id, double now) {
       push_frame(task, strategy_.op(step.target), frame.ctx, &step, now);
       break;
     case StepKind::effect: {
+      frame.acted = true;
       const std::string failure = (this->*effects().at(step.target))(frame, step);
       note(frame, "effect", step.target + (failure.empty() ? "" : " -> " + failure), step.where);
       if (!failure.empty() && finish_frame(task, step.error.empty() ? failure : step.error))

@@ -49,8 +49,8 @@ public:
   /** The guest's CRYCB gained the queue / lost it. */
   virtual void plug(int guest, int adapter, int domain) = 0;
   virtual void unplug(int adapter, int domain) = 0;
-  /** The VM runs (it boots, and scans its AP bus at once) or is gone. */
-  virtual void guest_running(int guest, bool running) = 0;
+  /** The VM starts (set_kvm): it boots and scans its AP bus at once. */
+  virtual void guest_start(int guest) = 0;
   /** Linux 6.15+: the mdev's config-change eventfd fired; QEMU forwards it if the guest supports it. */
   virtual void signal_cfg_change(int guest) = 0;
   /** The vCPU's PQAP(AQIC) intercept for the queue returned: the guest's bring-up of the queue goes on. */
@@ -218,6 +218,7 @@ private:
     double start = 0;
     const Step* blocked = nullptr; // the lock step the task waits on
     const Step* call = nullptr;    // the call step that created the frame
+    bool acted = false;            // an effect ran: the op works with the mdev it found, as the kernel does
     std::optional<ResetJob> reset;
   };
   struct Task {

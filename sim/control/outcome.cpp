@@ -21,12 +21,6 @@ std::string driver_name(const HostConfig& host, int a, int d) {
   return "none";
 }
 
-std::string matrix(const IdSet& adapters, const IdSet& domains) {
-  if (adapters.empty() && domains.empty())
-    return "nothing";
-  return (adapters.empty() ? "-" : adapters.str()) + " x " + (domains.empty() ? "-" : domains.str());
-}
-
 template <class T>
 void sort_unique(std::vector<T>& items) {
   std::sort(items.begin(), items.end());
@@ -34,6 +28,21 @@ void sort_unique(std::vector<T>& items) {
 }
 
 } // namespace
+
+ControlFinalState final_state_of(const ControlState& state, const Scenario& scenario) {
+  ControlFinalState out;
+  out.apmask = state.host.masks().apmask.str();
+  out.aqmask = state.host.masks().aqmask.str();
+  for (const auto& [a, d] : state.host.all_queues())
+    out.drivers[apqn_name(a, d)] = driver_name(state.host, a, d);
+  for (const MdevState& mdev : state.mdevs)
+    out.assigned[mdev.name] = mdev.removed ? "removed" : mdev.adapters.str() + " x " + mdev.domains.str();
+  for (std::size_t g = 0; g < state.guests.size(); ++g) {
+    const Apcb& crycb = state.guests[g].crycb;
+    out.plugged[scenario.guests[g].name] = crycb.adapters.str() + " x " + crycb.domains.str();
+  }
+  return out;
+}
 
 Outcome classify(const ControlInterpreter& interpreter, const Scenario& scenario, std::vector<OpEnd> ops) {
   Outcome out;
@@ -81,15 +90,8 @@ Outcome classify(const ControlInterpreter& interpreter, const Scenario& scenario
   if (!out.kernel_bugs.empty())
     out.violations.emplace_back(kKernelBug);
 
-  const ControlState& state = interpreter.state();
-  out.apmask = state.host.masks().apmask.str();
-  out.aqmask = state.host.masks().aqmask.str();
-  for (const auto& [a, d] : state.host.all_queues())
-    out.drivers[apqn_name(a, d)] = driver_name(state.host, a, d);
-  for (const MdevState& mdev : state.mdevs)
-    out.assigned[mdev.name] = mdev.removed ? "removed" : matrix(mdev.adapters, mdev.domains);
-  for (std::size_t g = 0; g < state.guests.size(); ++g)
-    out.plugged[scenario.guests[g].name] = matrix(state.guests[g].crycb.adapters, state.guests[g].crycb.domains);
+  out.final_state = final_state_of(interpreter.state(), scenario);
+  const ControlFinalState& f = out.final_state;
 
   std::string& key = out.key;
   for (const OpEnd& op : out.ops)
@@ -104,12 +106,12 @@ Outcome classify(const ControlInterpreter& interpreter, const Scenario& scenario
   list("inversion", out.inversions);
   list("stolen", out.stolen);
   list("bug", out.kernel_bugs);
-  key += "apmask=" + out.apmask + ";aqmask=" + out.aqmask + ";";
-  for (const auto& [apqn, driver] : out.drivers)
+  key += "apmask=" + f.apmask + ";aqmask=" + f.aqmask + ";";
+  for (const auto& [apqn, driver] : f.drivers)
     key += apqn + "=" + driver + ",";
-  for (const auto& [mdev, m] : out.assigned)
+  for (const auto& [mdev, m] : f.assigned)
     key += ";" + mdev + ":" + m;
-  for (const auto& [guest, m] : out.plugged)
+  for (const auto& [guest, m] : f.plugged)
     key += ";" + guest + "<" + m;
   return out;
 }
@@ -129,6 +131,7 @@ std::string Outcome::headline() const {
 }
 
 std::vector<std::string> Outcome::state_lines() const {
+  const auto& [apmask, aqmask, drivers, assigned, plugged] = final_state;
   std::vector<std::string> lines;
   lines.push_back("ap_perms: apmask " + (apmask.empty() ? std::string("(none)") : apmask) + ", aqmask " +
                   (aqmask.empty() ? std::string("(none)") : aqmask));

@@ -32,17 +32,16 @@ struct Outcome {
   std::vector<std::string> inversions; ///< "ap_perms <-> matrix": the classes of each reported cycle
   std::vector<std::string> stolen;     ///< "01.0000 of mdev web (guest web)"
   std::vector<std::string> kernel_bugs;
-  // The final state.
-  std::string apmask, aqmask;
-  std::map<std::string, std::string> drivers;  ///< APQN -> vfio_ap, cex4queue, none, absent (no device)
-  std::map<std::string, std::string> assigned; ///< mdev -> "adapters x domains", or "removed"
-  std::map<std::string, std::string> plugged;  ///< guest -> "adapters x domains" of its CRYCB
+  ControlFinalState final_state;
 
   /** One line: the operations' results and the violations, e.g. "admin-apmask ok, admin-assign ok; STOLEN QUEUE". */
   std::string headline() const;
   /** The final state in a few lines, drivers grouped by adapter. */
   std::vector<std::string> state_lines() const;
 };
+
+/** ap_perms, the driver of each queue, each mdev's assignment, what each guest has plugged. */
+ControlFinalState final_state_of(const ControlState& state, const Scenario& scenario);
 
 /** The outcome of the state `interpreter` is in, the timeline operations having ended as `ops`. */
 Outcome classify(const ControlInterpreter& interpreter, const Scenario& scenario, std::vector<OpEnd> ops);

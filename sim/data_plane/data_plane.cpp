@@ -623,9 +623,14 @@ void DataPlane::set_guest_running(uint32_t g, bool running) {
   guest.running = running;
   if (running)
     return;
-  // The VM is gone: whatever it had in flight is lost with it.
+  // The VM is gone: whatever it had in flight is lost with it, what its queues hold in the cards included (nobody
+  // will collect those replies; the host resets the queues when QEMU closes the device).
   for (uint32_t q = 0; q < queues_.size(); ++q) {
     ApQueue& queue = queues_[q];
+    if (queue.owner == static_cast<int>(g)) {
+      const std::vector<RequestId> taken = discard_from_card(q);
+      queue.hung.insert(queue.hung.end(), taken.begin(), taken.end());
+    }
     auto drop = [&](RequestId id) {
       if (requests_[id].guest == g) {
         release_loads(requests_[id]);

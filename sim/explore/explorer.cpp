@@ -48,7 +48,7 @@ public:
   bool queue_empty(int, int) const override { return true; }
   void plug(int, int, int) override {}
   void unplug(int, int) override {}
-  void guest_running(int, bool) override {}
+  void guest_start(int) override {}
   void signal_cfg_change(int) override {}
   void aqic_done(int, int, int) override {}
 };

@@ -248,11 +248,9 @@ Json outcome_json(const Outcome& o, int id) {
   j["inversions"] = o.inversions;
   j["stolen_queues"] = o.stolen;
   j["kernel_bugs"] = o.kernel_bugs;
-  j["final_state"] = Json{{"apmask", o.apmask},
-                          {"aqmask", o.aqmask},
-                          {"drivers", o.drivers},
-                          {"assigned", o.assigned},
-                          {"plugged", o.plugged}};
+  const ControlFinalState& f = o.final_state;
+  j["final_state"] = Json{
+      {"apmask", f.apmask}, {"aqmask", f.aqmask}, {"drivers", f.drivers}, {"assigned", f.assigned}, {"plugged", f.plugged}};
   return j;
 }
 

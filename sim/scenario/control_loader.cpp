@@ -7,6 +7,8 @@
 #include "sim/scenario/replay.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <tuple>
 
 namespace apq {
 
@@ -76,6 +78,36 @@ void check_op_name(const ConfigNode& node, std::string_view key, const std::stri
   node.fail(key, "unknown operation '" + op + "'; valid: " + valid);
 }
 
+/** An APQN as lszcrypt writes it, "01.0003": the adapter and the domain in hex. */
+std::pair<int, int> read_apqn(const ConfigNode& node, const Scenario& scenario) {
+  const std::string text = node.string("queue");
+  const auto dot = text.find('.');
+  auto hex = [&](std::string_view part) {
+    int value = 0;
+    if (part.empty() || part.size() > 4)
+      node.fail("queue", "expected an APQN such as \"01.0003\" (adapter.domain, hex), got '" + text + "'");
+    for (char c : part) {
+      const int digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                        : std::isxdigit(static_cast<unsigned char>(c))
+                            ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+                            : -1;
+      if (digit < 0)
+        node.fail("queue", "expected an APQN such as \"01.0003\" (adapter.domain, hex), got '" + text + "'");
+      value = value * 16 + digit;
+    }
+    if (value > kMaxApId)
+      node.fail("queue", "'" + text + "': ids go up to 0xff");
+    return value;
+  };
+  if (dot == std::string::npos)
+    node.fail("queue", "expected an APQN such as \"01.0003\" (adapter.domain, hex), got '" + text + "'");
+  const int adapter = hex(std::string_view(text).substr(0, dot)), domain = hex(std::string_view(text).substr(dot + 1));
+  const CardSpec* card = scenario.find_card(adapter);
+  if (card == nullptr || !card->domains.contains(domain))
+    node.fail("queue", "no card has queue " + apqn_name(adapter, domain));
+  return {adapter, domain};
+}
+
 /** The target keys each op takes, read from a timeline entry. */
 AdminAction read_action(const ConfigNode& node, const Scenario& scenario) {
   AdminAction action;
@@ -87,11 +119,20 @@ AdminAction read_action(const ConfigNode& node, const Scenario& scenario) {
     action.mask = read_mask(node);
   } else if (op == "set_kvm" || op == "unset_kvm") {
     action.guest = read_guest(node, scenario);
-    action.mdev = scenario.guests[static_cast<std::size_t>(action.guest)].mdev;
+    // The mdev QEMU opens for the guest (or closes): the guest's own unless the entry names another.
+    action.mdev =
+        node.has("mdev") ? read_mdev(node, scenario) : scenario.guests[static_cast<std::size_t>(action.guest)].mdev;
   } else if (op == "card_offline" || op == "card_online") {
     action.id = read_single_id(node, "adapter");
     if (scenario.find_card(action.id) == nullptr)
       node.fail("adapter", "no card has this adapter id");
+  } else if (op == "queue_unbind" || op == "queue_bind") {
+    std::tie(action.id, action.domain) = read_apqn(node, scenario);
+    if (op == "queue_bind") {
+      action.driver = node.string("driver");
+      if (action.driver != "vfio_ap" && action.driver != "cex4queue")
+        node.fail("driver", "bind to \"vfio_ap\" or to the default driver \"cex4queue\"");
+    }
   } else {
     action.mdev = read_mdev(node, scenario);
     if (op.ends_with("_adapter"))
@@ -171,7 +212,10 @@ std::vector<RandomAdmin> read_random(const ConfigNode& reconfig, const Scenario&
       admin.domains = read_id_value(node, "domains");
     // Each operation needs its kind of target.
     for (const auto& [op, weight] : admin.ops) {
-      const bool needs_mdev = op.find("assign") != std::string::npos || op == "vfio_reset";
+      if (op == "queue_unbind" || op == "queue_bind")
+        ops.fail(op, op + " names one queue: use it in a [[reconfig.timeline]] entry");
+      const bool needs_mdev = op.find("assign") != std::string::npos || op == "vfio_reset" || op == "mdev_remove" ||
+                              op == "sysfs_show" || op == "dma_unmap";
       const bool needs_adapter = op.ends_with("_adapter") || op == "apmask_store" || op.starts_with("card_");
       const bool needs_domain = op.ends_with("_domain") || op == "aqmask_store";
       const bool needs_guest = op == "set_kvm" || op == "unset_kvm";
@@ -225,6 +269,11 @@ const std::vector<std::string>& admin_operations() {
                                                "set_kvm",
                                                "unset_kvm",
                                                "vfio_reset",
+                                               "dma_unmap",
+                                               "sysfs_show",
+                                               "mdev_remove",
+                                               "queue_unbind",
+                                               "queue_bind",
                                                "card_offline",
                                                "card_online"};
   return ops;
