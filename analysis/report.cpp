@@ -105,6 +105,10 @@ Json control_json(const ControlResult& control) {
                             {"drivers", final_state.drivers},
                             {"assigned", final_state.assigned},
                             {"plugged", final_state.plugged}};
+  if (const ReplayReport& r = control.replay; r.present)
+    out["replay"] = Json{{"explored", r.explored},     {"points", r.points},     {"followed", r.followed},
+                         {"divergence", r.divergence}, {"expected", r.expected}, {"reached", r.reached},
+                         {"reproduced", r.reproduced}};
   Json& timeline = out["timeline"];
   timeline = Json::array();
   for (const TimelineOutcome& t : control.timeline)
@@ -154,10 +158,6 @@ Json monitors_json(const ControlResult& control) {
   for (const KernelBugReport& b : control.kernel_bugs)
     bugs.push_back(Json{{"time_s", b.time}, {"actor", b.actor}, {"op", b.op}, {"where", b.where}, {"what", b.what}});
   out["kernel_warnings"] = control.kernel_warnings;
-  if (const ReplayReport& r = control.replay; r.present)
-    out["replay"] = Json{{"explored", r.explored},     {"points", r.points},     {"followed", r.followed},
-                         {"divergence", r.divergence}, {"expected", r.expected}, {"reached", r.reached},
-                         {"reproduced", r.reproduced}};
   return out;
 }
 

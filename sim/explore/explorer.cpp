@@ -94,19 +94,21 @@ struct Node {
 } // namespace
 
 struct Explorer::Impl {
-  Impl(const Scenario& s, const Strategy& st, ExploreLimits l)
+  Impl(const Scenario& s, const Strategy& st, ExploreOptions l)
       : scenario(s), strategy(st), limits(l), interp(s, st, env) {
     interp.set_step_mode(true);
   }
 
   const Scenario& scenario;
   const Strategy& strategy;
-  ExploreLimits limits;
+  ExploreOptions limits;
   AbstractDataPlane env;
   ControlInterpreter interp;
   std::vector<const TimelineEntry*> entries;
   std::vector<std::unique_ptr<NamedStream>> rngs;
-  State root;
+  State initial;                               // before the `before` operations ran
+  State root;                                  // where the search starts
+  std::vector<int> prologue;                   // the steps from initial to root
   std::vector<ControlEvent>* events = nullptr; // narration: the trace of the transition running
 
   // --- transitions ---------------------------------------------------------------------------------------------
@@ -286,9 +288,9 @@ struct Explorer::Impl {
     return out;
   }
 
-  void reset_to_root(State& s) {
-    StateCodec::restore(interp, root.snapshot);
-    s.agents = root.agents;
+  void reset_to_initial(State& s) {
+    StateCodec::restore(interp, initial.snapshot);
+    s.agents = initial.agents;
     s.last = -1;
     s.preemptions = 0;
   }
@@ -521,6 +523,7 @@ void Explorer::Impl::finish(ExploreResult& result) {
     c.reduced = reduced[k];
     for (int64_t s = first[k]; s > 0; s = parent[static_cast<std::size_t>(s)])
       c.witness.push_back(via[static_cast<std::size_t>(s)]);
+    c.witness.insert(c.witness.end(), prologue.rbegin(), prologue.rend());
     std::reverse(c.witness.begin(), c.witness.end());
     result.schedules += c.schedules;
     result.reduced += c.reduced;
@@ -535,15 +538,15 @@ void Explorer::Impl::finish(ExploreResult& result) {
 
 // --- the public face ---------------------------------------------------------------------------------------------
 
-Explorer::Explorer(const Scenario& scenario, const Strategy& strategy, ExploreLimits limits)
+Explorer::Explorer(const Scenario& scenario, const Strategy& strategy, ExploreOptions limits)
     : impl_(std::make_unique<Impl>(scenario, strategy, limits)) {
   const ControlSpec& control = scenario.control;
-  if (control.timeline.empty())
-    throw ConfigError(scenario.file.string(), "explore needs a [[reconfig.timeline]]: the operations to interleave");
   if (!control.random.empty())
     throw ConfigError(control.random.front().where,
                       "explore interleaves the timeline's operations; a random admin has no fixed set of them "
                       "(remove [[reconfig.random]] from the scenario you explore)");
+  if (control.timeline.empty())
+    throw ConfigError(scenario.file.string(), "explore needs a [[reconfig.timeline]]: the operations to interleave");
   if (control.timeline.size() > 63)
     throw ConfigError(control.timeline[63].action.where, "explore interleaves at most 63 operations");
   for (std::size_t i = 0; i < control.timeline.size(); ++i)
@@ -557,13 +560,29 @@ Explorer::Explorer(const Scenario& scenario, const Strategy& strategy, ExploreLi
     m.entries.push_back(&entry);
     m.rngs.push_back(std::make_unique<NamedStream>(scenario.run.seed, "admin/" + entry.name));
   }
-  m.root.agents.resize(m.entries.size());
+  State& s = m.initial;
+  s.agents.resize(m.entries.size());
   for (std::size_t i = 0; i < m.entries.size(); ++i) {
-    m.root.agents[i].clock = limits.respect_times ? m.entries[i]->at : 0;
-    m.begin(m.root, static_cast<int>(i));
+    s.agents[i].clock = limits.respect_times ? m.entries[i]->at : 0;
+    m.begin(s, static_cast<int>(i));
   }
-  for (TaskId woken : m.interp.take_woken()) // none: nothing ran yet, but keep the invariant
-    m.settle(m.root, m.agent_of(m.root, woken), m.interp.advance(woken, 0));
+  StateCodec::save(m.interp, s.snapshot);
+  m.root = s;
+  for (const std::string& name : limits.before) {
+    auto it = std::find_if(m.entries.begin(), m.entries.end(), [&](const TimelineEntry* e) { return e->name == name; });
+    if (it == m.entries.end())
+      throw ConfigError("explore.before", "no timeline operation is named '" + name + "'");
+    const int i = static_cast<int>(it - m.entries.begin());
+    while (Impl::enabled(m.root.agents[static_cast<std::size_t>(i)])) {
+      m.execute(m.root, i);
+      m.prologue.push_back(i);
+    }
+    if (m.root.agents[static_cast<std::size_t>(i)].status != Status::done)
+      throw ConfigError((*it)->action.where, "explore.before: operation '" + name +
+                                                 "' does not run to its end on its own (it waits for a lock or dies)");
+  }
+  m.root.last = -1;
+  m.root.preemptions = 0;
   StateCodec::save(m.interp, m.root.snapshot);
 }
 
@@ -576,7 +595,7 @@ ExploreResult Explorer::run() {
 std::vector<WitnessStep> Explorer::narrate(const std::vector<int>& schedule) {
   Impl& m = *impl_;
   State s;
-  m.reset_to_root(s);
+  m.reset_to_initial(s);
   std::vector<ControlEvent> events;
   m.interp.set_trace([&events](const ControlEvent& e) { events.push_back(e); });
   m.events = &events;
@@ -600,6 +619,7 @@ std::vector<WitnessStep> Explorer::narrate(const std::vector<int>& schedule) {
     events.clear();
     m.execute(s, i);
     std::string result;
+    bool then = false; // what followed the step itself: calls, returns
     for (const ControlEvent& e : events) {
       std::string text;
       if (e.what == "acquired" && point != PausePoint::resume)
@@ -617,8 +637,11 @@ std::vector<WitnessStep> Explorer::narrate(const std::vector<int>& schedule) {
       else if (e.what == "stolen_queue" || e.what == "deadlock" || e.what == "oops" || e.what == "zapq" ||
                e.what == "aqic")
         text = e.what + ": " + e.detail;
-      if (!text.empty())
-        result += (result.empty() ? "" : "; ") + text;
+      if (text.empty())
+        continue;
+      const bool follows = e.what == "start" || e.what == "end";
+      result += (result.empty() ? "" : "; ") + std::string(follows && !then ? "then " : "") + text;
+      then = then || follows;
     }
     if (a.status == Status::blocked)
       result += (result.empty() ? "" : "; ") + std::string("waits");

@@ -33,10 +33,13 @@ using Count = long double;
 /** "1,234,567" while exact, "1.55e+40" beyond. */
 std::string count_text(Count count);
 
-struct ExploreLimits {
+struct ExploreOptions {
   int preemptions = -1;       ///< at most this many preemptions per schedule; -1: unbounded
   uint64_t max_schedules = 0; ///< stop once the search covered this many schedules; 0: unbounded
   bool respect_times = false; ///< start offsets and work durations constrain the interleavings
+  /** Timeline operations that run to their end, one after the other, before the others start: the state the race
+   *  starts from (a guest stopped, an assignment made earlier). */
+  std::vector<std::string> before;
 };
 
 /** One step of a schedule, in the strategy's words. */
@@ -81,9 +84,9 @@ struct ExploreResult {
 
 class Explorer {
 public:
-  /** Checks that the scenario can be explored (a timeline, no random admins, distinct names); throws ConfigError
-   *  naming what is wrong. */
-  Explorer(const Scenario& scenario, const Strategy& strategy, ExploreLimits limits = {});
+  /** Checks that the scenario can be explored (a timeline, no random admins, distinct names, `before` operations
+   *  that finish on their own); throws ConfigError naming what is wrong. */
+  Explorer(const Scenario& scenario, const Strategy& strategy, ExploreOptions limits = {});
   ~Explorer();
   Explorer(const Explorer&) = delete;
   Explorer& operator=(const Explorer&) = delete;

@@ -47,7 +47,7 @@ struct StrategyChoice {
 struct Spec {
   std::vector<StrategyChoice> strategies;
   std::map<std::string, std::vector<std::string>> expect;
-  ExploreLimits limits;
+  ExploreOptions limits;
 };
 
 std::vector<std::string> read_violations(const ConfigNode& table, const std::string& key) {
@@ -103,6 +103,12 @@ Spec read_spec(const ExploreRequest& request, const Scenario& base) {
       spec.limits.max_schedules = static_cast<uint64_t>(n);
     }
     spec.limits.respect_times = explore->boolean_or("respect_times", false);
+    if (explore->has("before"))
+      spec.limits.before = explore->strings("before");
+    for (const std::string& name : spec.limits.before)
+      if (std::none_of(base.control.timeline.begin(), base.control.timeline.end(),
+                       [&](const TimelineEntry& e) { return e.name == name; }))
+        explore->fail("before", "no timeline operation is named '" + name + "'");
     if (auto expect = explore->table_opt("expect")) {
       for (const std::string& key : expect->keys())
         spec.expect[key] = read_violations(*expect, key);
@@ -249,8 +255,11 @@ Json outcome_json(const Outcome& o, int id) {
   j["stolen_queues"] = o.stolen;
   j["kernel_bugs"] = o.kernel_bugs;
   const ControlFinalState& f = o.final_state;
-  j["final_state"] = Json{
-      {"apmask", f.apmask}, {"aqmask", f.aqmask}, {"drivers", f.drivers}, {"assigned", f.assigned}, {"plugged", f.plugged}};
+  j["final_state"] = Json{{"apmask", f.apmask},
+                          {"aqmask", f.aqmask},
+                          {"drivers", f.drivers},
+                          {"assigned", f.assigned},
+                          {"plugged", f.plugged}};
   return j;
 }
 
@@ -314,8 +323,12 @@ std::string explore_text(const ExploreStudy& study, bool full_witness) {
       << (study.limits.respect_times ? "at their start times, work steps taking their mean; ties in every order"
                                      : "interleaved at every step (start times ignored)")
       << "\n";
-  for (std::size_t i = 0; i < first.result.agents.size(); ++i)
-    out << "  " << first.result.agents[i] << "  " << first.result.agent_ops[i] << "\n";
+  for (std::size_t i = 0; i < first.result.agents.size(); ++i) {
+    const bool before = std::find(study.limits.before.begin(), study.limits.before.end(), first.result.agents[i]) !=
+                        study.limits.before.end();
+    out << "  " << first.result.agents[i] << "  " << first.result.agent_ops[i]
+        << (before ? "  (runs to its end before the others start)" : "") << "\n";
+  }
   for (const std::string& w : study.warnings)
     out << "  warning: " << w << "\n";
 
@@ -323,11 +336,12 @@ std::string explore_text(const ExploreStudy& study, bool full_witness) {
     const ExploreResult& r = run.result;
     out << "\n== " << run.label << " (" << r.strategy_file
         << "): " << (r.exhaustive ? "EXHAUSTIVE, every schedule" : "BOUNDED: " + r.bound) << "\n";
-    const double per_second = r.seconds > 0 ? static_cast<double>(r.reduced) / r.seconds : 0;
+    const double seconds = std::max(r.seconds, 1e-6);
     out << "   " << count_text(static_cast<Count>(r.states)) << " states, "
-        << count_text(static_cast<Count>(r.transitions)) << " steps in " << seconds_text(r.seconds) << "; "
-        << count_text(r.schedules) << " schedules, " << count_text(r.reduced) << " after partial-order reduction, "
-        << rate_text(per_second) << " schedules/s\n";
+        << count_text(static_cast<Count>(r.transitions)) << " steps in " << seconds_text(r.seconds) << ": "
+        << count_text(r.schedules) << " schedules (" << count_text(r.reduced) << " after partial-order reduction), "
+        << rate_text(static_cast<double>(r.schedules) / seconds) << " schedules/s ("
+        << rate_text(static_cast<double>(r.reduced) / seconds) << " after reduction)\n";
     std::set<std::string> reachable;
     for (const OutcomeClass& c : r.classes)
       reachable.insert(c.outcome.violations.begin(), c.outcome.violations.end());
@@ -413,7 +427,8 @@ Json explore_json(const ExploreStudy& study) {
   out["limits"] =
       Json{{"preemptions", study.limits.preemptions >= 0 ? Json(study.limits.preemptions) : Json(nullptr)},
            {"max_schedules", study.limits.max_schedules > 0 ? Json(study.limits.max_schedules) : Json(nullptr)},
-           {"respect_times", study.limits.respect_times}};
+           {"respect_times", study.limits.respect_times},
+           {"before", study.limits.before}};
   out["warnings"] = study.warnings;
   Json classes = Json::array();
   for (std::size_t k = 0; k < study.classes.size(); ++k)
@@ -434,7 +449,8 @@ Json explore_json(const ExploreStudy& study) {
     s["schedules_text"] = count_text(r.schedules);
     s["reduced_schedules"] = count_json(r.reduced);
     s["seconds"] = r.seconds;
-    s["reduced_schedules_per_second"] = r.seconds > 0 ? static_cast<double>(r.reduced) / r.seconds : 0.0;
+    s["schedules_per_second"] = count_json(r.schedules / std::max(r.seconds, 1e-6));
+    s["reduced_schedules_per_second"] = static_cast<double>(r.reduced) / std::max(r.seconds, 1e-6);
     s["expect"] = run.expect;
     s["unexpected"] = run.unexpected;
     s["warnings"] = r.warnings;

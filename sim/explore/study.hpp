@@ -49,7 +49,7 @@ struct StrategyExploration {
 struct ExploreStudy {
   std::filesystem::path file;
   Manifest manifest;
-  ExploreLimits limits;
+  ExploreOptions limits;
   std::vector<Outcome> classes; ///< numbered 1.. in order of first appearance
   std::vector<StrategyExploration> strategies;
   std::vector<std::string> warnings;
