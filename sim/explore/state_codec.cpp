@@ -47,40 +47,54 @@ namespace {
 /** Appends fixed-size values and length-prefixed sequences: no two different states encode alike. */
 class Writer {
 public:
-  explicit Writer(std::string& out) : out_(out) {}
+  // Writes straight into the string's storage, grown ahead: the encoding runs once per explored step.
+  explicit Writer(std::string& out) : out_(out), pos_(out.size()) {
+    out_.resize(std::max<std::size_t>(4096, 2 * pos_));
+  }
+  ~Writer() { out_.resize(pos_); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
   template <class T>
   void raw(const T& value) {
     static_assert(std::is_trivially_copyable_v<T>);
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    out_.append(bytes, sizeof(T));
+    std::memcpy(room(sizeof(T)), &value, sizeof(T));
+    pos_ += sizeof(T);
   }
   void num(int64_t v) {
     // Zigzag varint: small numbers (ids, indices, -1) take one byte.
     uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+    char* p = room(10);
     while (z >= 0x80) {
-      out_.push_back(static_cast<char>(z | 0x80));
+      *p++ = static_cast<char>(z | 0x80);
       z >>= 7;
     }
-    out_.push_back(static_cast<char>(z));
+    *p++ = static_cast<char>(z);
+    pos_ = static_cast<std::size_t>(p - out_.data());
   }
-  void flag(bool b) { out_.push_back(b ? '\1' : '\0'); }
+  void flag(bool b) {
+    *room(1) = b ? '\1' : '\0';
+    ++pos_;
+  }
   void str(const std::string& s) {
     num(static_cast<int64_t>(s.size()));
-    out_.append(s);
+    std::memcpy(room(s.size()), s.data(), s.size());
+    pos_ += s.size();
   }
   void ids(const IdSet& set) {
     // Mostly empty or small: a byte saying which 64-bit words are not zero, then those words.
     uint64_t words[sizeof(IdSet) / 8];
     std::memcpy(words, &set, sizeof(IdSet));
-    unsigned char present = 0;
+    char* p = room(1 + sizeof(IdSet));
+    char* present = p++;
+    *present = 0;
     for (std::size_t i = 0; i < std::size(words); ++i)
-      if (words[i] != 0)
-        present |= static_cast<unsigned char>(1U << i);
-    out_.push_back(static_cast<char>(present));
-    for (uint64_t word : words)
-      if (word != 0)
-        raw(word);
+      if (words[i] != 0) {
+        *present = static_cast<char>(*present | (1 << i));
+        std::memcpy(p, &words[i], 8);
+        p += 8;
+      }
+    pos_ = static_cast<std::size_t>(p - out_.data());
   }
   void ptr(const void* p) { raw(reinterpret_cast<uintptr_t>(p)); }
   void pairs(const std::vector<std::pair<int, int>>& items) {
@@ -92,7 +106,13 @@ public:
   }
 
 private:
+  char* room(std::size_t n) {
+    if (pos_ + n > out_.size())
+      out_.resize(2 * (pos_ + n));
+    return out_.data() + pos_;
+  }
   std::string& out_;
+  std::size_t pos_;
 };
 
 void encode_config(Writer& w, const ApConfig& c) {
