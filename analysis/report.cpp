@@ -99,12 +99,7 @@ Json control_json(const ControlResult& control) {
                        {"trylock_failures", lock.trylock_failures},
                        {"wait_s", brief_json(lock.wait)},
                        {"hold_s", brief_json(lock.hold)}};
-  const ControlFinalState& final_state = control.final_state;
-  out["final_state"] = Json{{"apmask", final_state.apmask},
-                            {"aqmask", final_state.aqmask},
-                            {"drivers", final_state.drivers},
-                            {"assigned", final_state.assigned},
-                            {"plugged", final_state.plugged}};
+  out["final_state"] = final_state_json(control.final_state);
   if (const ReplayReport& r = control.replay; r.present)
     out["replay"] = Json{{"explored", r.explored},     {"points", r.points},     {"followed", r.followed},
                          {"divergence", r.divergence}, {"expected", r.expected}, {"reached", r.reached},
@@ -236,8 +231,8 @@ std::string control_summary(const RunResult& result) {
   }
 
   if (const ReplayReport& r = control.replay; r.present) {
-    out << "\nreplay of a schedule explore found (" << r.explored << "): "
-        << (r.reproduced ? "REPRODUCED" : "NOT REPRODUCED") << ", " << r.followed << " of " << r.points
+    out << "\nreplay of a schedule explore found (" << r.explored
+        << "): " << (r.reproduced ? "REPRODUCED" : "NOT REPRODUCED") << ", " << r.followed << " of " << r.points
         << " points followed\n  explore found: " << r.expected << "\n  this run:      " << r.reached << "\n";
     if (!r.divergence.empty())
       out << "  " << r.divergence << "\n";
@@ -312,6 +307,14 @@ Json latency_json(const LatencyHistogram& h) {
   out["max"] = h.max();
   out["min"] = h.min();
   return out;
+}
+
+Json final_state_json(const ControlFinalState& f) {
+  return Json{{"apmask", f.apmask},
+              {"aqmask", f.aqmask},
+              {"drivers", f.drivers},
+              {"assigned", f.assigned},
+              {"plugged", f.plugged}};
 }
 
 Json manifest_json(const Manifest& m) {

@@ -18,6 +18,9 @@ Json latency_json(const LatencyHistogram& histogram);
 /** Where a result came from: version, commit, SimGrid version, config file and hash, seed, the resolved config. */
 Json manifest_json(const Manifest& manifest);
 
+/** The control plane's final state: ap_perms, the driver of each queue, each mdev's assignment, what is plugged. */
+Json final_state_json(const ControlFinalState& final_state);
+
 /** The whole result; the same result gives the same bytes. */
 Json to_json(const RunResult& result);
 

@@ -3,6 +3,7 @@
 #include "models/config_node.hpp"
 #include "sim/control/admin_action.hpp"
 #include "sim/control/replay_gate.hpp"
+#include "sim/explore/abstract_data_plane.hpp"
 #include "sim/explore/state_codec.hpp"
 
 #include <algorithm>
@@ -37,21 +38,6 @@ std::string count_text(Count count) {
 // --- the explorer --------------------------------------------------------------------------------------------------
 
 namespace {
-
-/** The data plane as the explorer sees it: nothing that orders the control plane's steps. A hardware reset is over
- *  before anyone looks at the queue again (the default reset_time, 15 ms, is shorter than the 20 ms poll), the
- *  queues hold no request, and what the guests see is the CRYCB the interpreter keeps. */
-class AbstractDataPlane final : public ControlEnv {
-public:
-  void zapq(int, int) override {}
-  bool resetting(int, int) const override { return false; }
-  bool queue_empty(int, int) const override { return true; }
-  void plug(int, int, int) override {}
-  void unplug(int, int) override {}
-  void guest_start(int) override {}
-  void signal_cfg_change(int) override {}
-  void aqic_done(int, int, int) override {}
-};
 
 /** card: its card event's hardware change comes next; retry: its next attempt starts next (both are steps, as in
  *  `apqsim run`, where the forced order holds them too). */
@@ -324,6 +310,7 @@ ExploreResult Explorer::Impl::search() {
   ExploreResult result;
   result.strategy = strategy.name();
   result.strategy_file = strategy.source_file();
+  result.strategy_extends = strategy.extends();
   for (const TimelineEntry* e : entries) {
     result.agents.push_back(e->name);
     result.agent_ops.push_back(e->action.op + " " + describe_target(e->action, scenario));

@@ -69,6 +69,7 @@ struct OutcomeClass {
 struct ExploreResult {
   std::string strategy;
   std::string strategy_file;
+  std::string strategy_extends;       ///< the strategy it extends, "" for none
   std::vector<std::string> agents;    ///< the timeline operations, by name, in file order
   std::vector<std::string> agent_ops; ///< "apmask_store +0x01", "assign_adapter 0x01 -> mdev web"
   bool exhaustive = true;

@@ -254,12 +254,7 @@ Json outcome_json(const Outcome& o, int id) {
   j["inversions"] = o.inversions;
   j["stolen_queues"] = o.stolen;
   j["kernel_bugs"] = o.kernel_bugs;
-  const ControlFinalState& f = o.final_state;
-  j["final_state"] = Json{{"apmask", f.apmask},
-                          {"aqmask", f.aqmask},
-                          {"drivers", f.drivers},
-                          {"assigned", f.assigned},
-                          {"plugged", f.plugged}};
+  j["final_state"] = final_state_json(o.final_state);
   return j;
 }
 
@@ -334,7 +329,11 @@ std::string explore_text(const ExploreStudy& study, bool full_witness) {
 
   for (const StrategyExploration& run : study.strategies) {
     const ExploreResult& r = run.result;
-    out << "\n== " << run.label << " (" << r.strategy_file
+    const std::string what =
+        run.label == r.strategy
+            ? r.strategy_file
+            : "strategy " + r.strategy + (r.strategy_extends.empty() ? "" : ", extends " + r.strategy_extends);
+    out << "\n== " << run.label << " (" << what
         << "): " << (r.exhaustive ? "EXHAUSTIVE, every schedule" : "BOUNDED: " + r.bound) << "\n";
     const double seconds = std::max(r.seconds, 1e-6);
     out << "   " << count_text(static_cast<Count>(r.states)) << " states, "

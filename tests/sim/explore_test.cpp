@@ -2,6 +2,7 @@
 // interleavings, shortest witnesses step by step, bounds, timed exploration, a user's strategy with an injected
 // ordering bug and a correct one. (Reproducers replayed by `apqsim run`: tests/cli/explore_cli_test.cpp.)
 
+#include "sim/explore/abstract_data_plane.hpp"
 #include "sim/explore/explorer.hpp"
 #include "sim/explore/state_codec.hpp"
 #include "sim/explore/study.hpp"
@@ -254,16 +255,7 @@ TEST(Explore, ABeforeOperationRunsToItsEndFirstAndHeadsEveryWitness) {
 
 TEST(StateCodec, ASavedStateRestoresToTheSameFingerprint) {
   const Scenario scenario = scenario_under(kAbba, "v12-trylock");
-  struct NullEnv final : ControlEnv {
-    void zapq(int, int) override {}
-    bool resetting(int, int) const override { return false; }
-    bool queue_empty(int, int) const override { return true; }
-    void plug(int, int, int) override {}
-    void unplug(int, int) override {}
-    void guest_start(int) override {}
-    void signal_cfg_change(int) override {}
-    void aqic_done(int, int, int) override {}
-  } env;
+  AbstractDataPlane env;
   ControlInterpreter interpreter(scenario, *scenario.control.strategy, env);
   interpreter.set_step_mode(true);
   NamedStream rng(1, "test");
