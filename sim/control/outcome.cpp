@@ -125,7 +125,12 @@ std::string Outcome::headline() const {
   for (const std::string& v : violations) {
     std::string upper = v == kInversion ? "LOCK-ORDER INVERSION" : v;
     std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return c == '_' ? ' ' : std::toupper(c); });
-    marks += (marks.empty() ? "" : ", ") + upper;
+    // How many, when there are several: four queues stolen is another outcome than three.
+    const std::size_t n = v == kDeadlock      ? deadlocks.size()
+                          : v == kInversion   ? inversions.size()
+                          : v == kStolenQueue ? stolen.size()
+                                              : kernel_bugs.size();
+    marks += (marks.empty() ? "" : ", ") + upper + (n > 1 ? " (" + std::to_string(n) + ")" : "");
   }
   return marks.empty() ? text : text + "; " + marks;
 }

@@ -484,7 +484,11 @@ void emit_reproducers(ExploreStudy& study, const fs::path& dir) {
   if (ec || !fs::is_directory(dir))
     throw ConfigError("--emit " + dir.string(), "cannot create the directory: " + ec.message());
   const fs::path absolute_dir = fs::absolute(dir).lexically_normal();
+  std::set<std::string> stems; // two strategies of one name (a built-in, a file) must not overwrite each other
   for (StrategyExploration& run : study.strategies) {
+    std::string stem = sanitized(run.result.strategy);
+    for (int n = 2; !stems.insert(stem).second; ++n)
+      stem = sanitized(run.result.strategy) + "-" + std::to_string(n);
     const Scenario& scenario = *run.scenario;
     for (std::size_t k = 0; k < run.result.classes.size(); ++k) {
       const Outcome& outcome = run.result.classes[k].outcome;
@@ -525,7 +529,7 @@ void emit_reproducers(ExploreStudy& study, const fs::path& dir) {
            << "# `apqsim run` follows the [replay] schedule step by step and checks that it ends in that outcome\n"
            << "# (exit 1 if not). The scenario is the one explored, includes and --set applied.\n\n"
            << toml::toml_formatter{table} << "\n";
-      const fs::path file = dir / (sanitized(run.result.strategy) + "-" + std::to_string(run.class_ids[k]) + ".toml");
+      const fs::path file = dir / (stem + "-" + std::to_string(run.class_ids[k]) + ".toml");
       write_file_atomically(file, text.str());
       run.reproducers[k] = file.string();
     }
