@@ -56,15 +56,20 @@ public:
   Writer& operator=(const Writer&) = delete;
 
   template <class T>
-  void raw(const T& value) {
+  [[gnu::always_inline]] void raw(const T& value) {
     static_assert(std::is_trivially_copyable_v<T>);
     std::memcpy(room(sizeof(T)), &value, sizeof(T));
     pos_ += sizeof(T);
   }
-  void num(int64_t v) {
+  [[gnu::always_inline]] void num(int64_t v) {
     // Zigzag varint: small numbers (ids, indices, -1) take one byte.
     uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
     char* p = room(10);
+    if (z < 0x80) {
+      *p = static_cast<char>(z);
+      ++pos_;
+      return;
+    }
     while (z >= 0x80) {
       *p++ = static_cast<char>(z | 0x80);
       z >>= 7;
@@ -72,7 +77,7 @@ public:
     *p++ = static_cast<char>(z);
     pos_ = static_cast<std::size_t>(p - out_.data());
   }
-  void flag(bool b) {
+  [[gnu::always_inline]] void flag(bool b) {
     *room(1) = b ? '\1' : '\0';
     ++pos_;
   }
@@ -106,8 +111,8 @@ public:
   }
 
 private:
-  char* room(std::size_t n) {
-    if (pos_ + n > out_.size())
+  [[gnu::always_inline]] char* room(std::size_t n) {
+    if (pos_ + n > out_.size()) [[unlikely]]
       out_.resize(2 * (pos_ + n));
     return out_.data() + pos_;
   }
