@@ -447,9 +447,6 @@ Json explore_json(const ExploreStudy& study) {
     s["schedules"] = count_json(r.schedules);
     s["schedules_text"] = count_text(r.schedules);
     s["reduced_schedules"] = count_json(r.reduced);
-    s["seconds"] = r.seconds;
-    s["schedules_per_second"] = count_json(r.schedules / std::max(r.seconds, 1e-6));
-    s["reduced_schedules_per_second"] = static_cast<double>(r.reduced) / std::max(r.seconds, 1e-6);
     s["expect"] = run.expect;
     s["unexpected"] = run.unexpected;
     s["warnings"] = r.warnings;
