@@ -236,6 +236,30 @@ void print_witness(std::ostringstream& out, const std::vector<WitnessStep>& step
   }
 }
 
+/** What tells class k apart from the classes with the same headline: the kernel bugs' steps and the final-state
+ *  lines they do not share ("" if the headline is its own). */
+std::string distinction(const std::vector<Outcome>& classes, std::size_t k) {
+  std::vector<const Outcome*> same;
+  for (std::size_t j = 0; j < classes.size(); ++j)
+    if (j != k && classes[j].headline() == classes[k].headline())
+      same.push_back(&classes[j]);
+  if (same.empty())
+    return "";
+  std::vector<std::string> parts;
+  for (const std::string& bug : classes[k].kernel_bugs)
+    if (std::any_of(same.begin(), same.end(),
+                    [&](const Outcome* o) { return o->kernel_bugs != classes[k].kernel_bugs; }))
+      parts.push_back("bug at " + bug.substr(bug.find(" at ") + 4, bug.find(": ") - bug.find(" at ") - 4));
+  const std::vector<std::string> lines = classes[k].state_lines();
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (std::any_of(same.begin(), same.end(), [&](const Outcome* o) { return o->state_lines()[i] != lines[i]; }))
+      parts.push_back(lines[i]);
+  std::string text;
+  for (const std::string& p : parts)
+    text += (text.empty() ? " [" : "; ") + p;
+  return text.empty() ? "" : text + "]";
+}
+
 Json count_json(Count c) {
   const double d = static_cast<double>(c);
   return std::isfinite(d) ? Json(d) : Json(nullptr);
@@ -407,7 +431,7 @@ std::string explore_text(const ExploreStudy& study, bool full_witness) {
     }
     for (std::size_t k = 0; k < study.classes.size(); ++k)
       out << "  #" << k + 1 << (study.classes[k].violations.empty() ? "   " : " ! ") << study.classes[k].headline()
-          << "\n";
+          << distinction(study.classes, k) << "\n";
   }
   return out.str();
 }
