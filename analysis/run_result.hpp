@@ -127,13 +127,13 @@ struct KernelBugReport {
  *  outcome explore found. */
 struct ReplayReport {
   bool present = false;
-  std::string explored;      ///< the explore scenario the schedule comes from
-  std::size_t points = 0;    ///< points in the schedule
-  std::size_t followed = 0;  ///< points the run went through in the schedule's order
-  std::string divergence;    ///< "" or where the run went differently
-  std::string expected;      ///< the outcome explore found (headline)
-  std::string reached;       ///< the outcome the run ended in (headline)
-  bool reproduced = false;   ///< every point followed and the same outcome class
+  std::string explored;     ///< the explore scenario the schedule comes from
+  std::size_t points = 0;   ///< points in the schedule
+  std::size_t followed = 0; ///< points the run went through in the schedule's order
+  std::string divergence;   ///< "" or where the run went differently
+  std::string expected;     ///< the outcome explore found (headline)
+  std::string reached;      ///< the outcome the run ended in (headline)
+  bool reproduced = false;  ///< every point followed and the same outcome class
 };
 
 /** The control plane's state when the run ended: what a kernel developer checks after a race. */

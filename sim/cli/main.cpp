@@ -26,10 +26,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("apqsim ") + apq::kApqsimVersion + " (" + apq::kApqsimGitCommit + ")");
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario did not expect (explore: a "
-             "schedule reaches one; run: a replay did not reproduce); 2 usage or config error.\nExamples:\n  apqsim run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
+             "schedule reaches one; run: a replay did not reproduce); 2 usage or config error.\nExamples:\n  apqsim "
+             "run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
              "--json out.json --seed 7\n  apqsim run configs/seed/abba-deadlock.toml\n  apqsim run "
              "configs/quickstart.toml --replications 10\n  apqsim compare configs/compare/locking-strategies.toml\n"
-             "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim explore configs/explore/abba-stolen.toml --emit repro/\n"
+             "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim explore "
+             "configs/explore/abba-stolen.toml --emit repro/\n"
              "  apqsim check my-scenario.toml\n"
              "  apqsim list cards");
 
@@ -100,12 +102,14 @@ int main(int argc, char** argv) {
   explore_cmd->add_option("--strategy", explore.strategies,
                           "Strategy to explore, a built-in name or a strategy file (repeatable; default: [explore] "
                           "strategies, else [run] strategy)");
-  explore_cmd->add_option("--max-schedules", explore.max_schedules,
-                          "Stop once this many schedules are covered (the search is then bounded)")
+  explore_cmd
+      ->add_option("--max-schedules", explore.max_schedules,
+                   "Stop once this many schedules are covered (the search is then bounded)")
       ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
-  explore_cmd->add_option("--preemptions", explore.preemptions,
-                          "At most this many preemptions per schedule (a switch away from an operation that could "
-                          "go on); bounded")
+  explore_cmd
+      ->add_option("--preemptions", explore.preemptions,
+                   "At most this many preemptions per schedule (a switch away from an operation that could "
+                   "go on); bounded")
       ->check(CLI::Range(0, 1000));
   explore_cmd->add_flag("--respect-times", explore.respect_times,
                         "Keep the timeline's start times and the work steps' mean durations; interleave only steps "

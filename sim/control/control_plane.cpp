@@ -156,7 +156,6 @@ std::string ControlPlane::run_op(const std::string& op, OpContext ctx) {
 
 // --- admins ---------------------------------------------------------------------------------------------------
 
-
 void ControlPlane::run_timeline_entry(const TimelineEntry& entry, std::size_t index) {
   TimelineOutcome& outcome = timeline_[index];
   outcome = TimelineOutcome{entry.name,
