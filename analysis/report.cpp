@@ -99,12 +99,11 @@ Json control_json(const ControlResult& control) {
                        {"trylock_failures", lock.trylock_failures},
                        {"wait_s", brief_json(lock.wait)},
                        {"hold_s", brief_json(lock.hold)}};
-  const ControlFinalState& final_state = control.final_state;
-  out["final_state"] = Json{{"apmask", final_state.apmask},
-                            {"aqmask", final_state.aqmask},
-                            {"drivers", final_state.drivers},
-                            {"assigned", final_state.assigned},
-                            {"plugged", final_state.plugged}};
+  out["final_state"] = final_state_json(control.final_state);
+  if (const ReplayReport& r = control.replay; r.present)
+    out["replay"] = Json{{"explored", r.explored},     {"points", r.points},     {"followed", r.followed},
+                         {"divergence", r.divergence}, {"expected", r.expected}, {"reached", r.reached},
+                         {"reproduced", r.reproduced}};
   Json& timeline = out["timeline"];
   timeline = Json::array();
   for (const TimelineOutcome& t : control.timeline)
@@ -231,6 +230,13 @@ std::string control_summary(const RunResult& result) {
     }
   }
 
+  if (const ReplayReport& r = control.replay; r.present) {
+    out << "\nreplay of a schedule explore found (" << r.explored
+        << "): " << (r.reproduced ? "REPRODUCED" : "NOT REPRODUCED") << ", " << r.followed << " of " << r.points
+        << " points followed\n  explore found: " << r.expected << "\n  this run:      " << r.reached << "\n";
+    if (!r.divergence.empty())
+      out << "  " << r.divergence << "\n";
+  }
   if (control.deadlocks.empty() && control.stolen_queues.empty() && control.inversions.empty() &&
       control.kernel_bugs.empty())
     return out.str();
@@ -303,10 +309,16 @@ Json latency_json(const LatencyHistogram& h) {
   return out;
 }
 
-Json to_json(const RunResult& result) {
-  Json out;
-  const Manifest& m = result.manifest;
-  Json& manifest = out["manifest"];
+Json final_state_json(const ControlFinalState& f) {
+  return Json{{"apmask", f.apmask},
+              {"aqmask", f.aqmask},
+              {"drivers", f.drivers},
+              {"assigned", f.assigned},
+              {"plugged", f.plugged}};
+}
+
+Json manifest_json(const Manifest& m) {
+  Json manifest;
   manifest["version"] = m.version;
   manifest["git_commit"] = m.git_commit;
   manifest["simgrid_version"] = m.simgrid_version;
@@ -314,6 +326,12 @@ Json to_json(const RunResult& result) {
   manifest["config_sha256"] = m.config_sha256;
   manifest["seed"] = m.seed;
   manifest["config"] = m.resolved_config_json.empty() ? Json::object() : Json::parse(m.resolved_config_json);
+  return manifest;
+}
+
+Json to_json(const RunResult& result) {
+  Json out;
+  out["manifest"] = manifest_json(result.manifest);
 
   Json& run = out["run"];
   run["horizon_s"] = result.horizon;

@@ -15,6 +15,12 @@ using Json = nlohmann::ordered_json;
 /** {mean, p50, p90, p99, p999, p9999, max, min} in seconds; all 0 when nothing was recorded. */
 Json latency_json(const LatencyHistogram& histogram);
 
+/** Where a result came from: version, commit, SimGrid version, config file and hash, seed, the resolved config. */
+Json manifest_json(const Manifest& manifest);
+
+/** The control plane's final state: ap_perms, the driver of each queue, each mdev's assignment, what is plugged. */
+Json final_state_json(const ControlFinalState& final_state);
+
 /** The whole result; the same result gives the same bytes. */
 Json to_json(const RunResult& result);
 

@@ -123,6 +123,19 @@ struct KernelBugReport {
   std::string what;
 };
 
+/** A run that followed a forced order ([replay], written by `apqsim explore --emit`) and whether it reproduced the
+ *  outcome explore found. */
+struct ReplayReport {
+  bool present = false;
+  std::string explored;     ///< the explore scenario the schedule comes from
+  std::size_t points = 0;   ///< points in the schedule
+  std::size_t followed = 0; ///< points the run went through in the schedule's order
+  std::string divergence;   ///< "" or where the run went differently
+  std::string expected;     ///< the outcome explore found (headline)
+  std::string reached;      ///< the outcome the run ended in (headline)
+  bool reproduced = false;  ///< every point followed and the same outcome class
+};
+
 /** The control plane's state when the run ended: what a kernel developer checks after a race. */
 struct ControlFinalState {
   std::string apmask, aqmask;                  ///< ap_perms, compact ("0x01,0x05")
@@ -145,6 +158,7 @@ struct ControlResult {
   std::vector<KernelBugReport> kernel_bugs;
   uint64_t kernel_warnings = 0; ///< WARN conditions the kernel code reached (e.g. a reset it could not verify)
   ControlFinalState final_state;
+  ReplayReport replay;
 };
 
 /** Requests collected during reconfiguration: from an admin operation's start to its end plus a settling time. */

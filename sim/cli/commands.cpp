@@ -212,6 +212,11 @@ int run_command(const RunCommandOptions& options) {
   }
   if (!options.quiet)
     std::cout << human_summary(result, wall);
+  if (const ReplayReport& replay = result.control.replay; replay.present && !replay.reproduced) {
+    std::cerr << "apqsim: the run did not reproduce the outcome explore found (" << replay.expected << ")"
+              << (replay.divergence.empty() ? "" : ": " + replay.divergence) << "\n";
+    return kExitViolation;
+  }
   return report_unexpected(unexpected_violations(scenario, result.violations()));
 }
 

@@ -64,7 +64,20 @@ struct PlanCommandOptions {
   bool quiet = false;
 };
 
+struct ExploreCommandOptions {
+  ScenarioOptions scenario;
+  std::vector<std::string> strategies;
+  std::optional<int> preemptions;
+  std::optional<uint64_t> max_schedules;
+  bool respect_times = false;
+  std::string emit_dir;
+  std::string json_file;
+  bool full_witness = false;
+  bool quiet = false;
+};
+
 int run_command(const RunCommandOptions& options);
+int explore_command(const ExploreCommandOptions& options);
 int check_command(const ScenarioOptions& options);
 int list_command(const std::string& kind);
 int compare_command(const CompareCommandOptions& options);

@@ -25,11 +25,14 @@ int main(int argc, char** argv) {
                "apqsim"};
   app.set_version_flag("--version", std::string("apqsim ") + apq::kApqsimVersion + " (" + apq::kApqsimGitCommit + ")");
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario did not expect; 2 usage or "
-             "config error.\nExamples:\n  apqsim run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
+  app.footer("Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario did not expect (explore: a "
+             "schedule reaches one; run: a replay did not reproduce); 2 usage or config error.\nExamples:\n  apqsim "
+             "run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
              "--json out.json --seed 7\n  apqsim run configs/seed/abba-deadlock.toml\n  apqsim run "
              "configs/quickstart.toml --replications 10\n  apqsim compare configs/compare/locking-strategies.toml\n"
-             "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim check my-scenario.toml\n"
+             "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim explore "
+             "configs/explore/abba-stolen.toml --emit repro/\n"
+             "  apqsim check my-scenario.toml\n"
              "  apqsim list cards");
 
   apq::cli::RunCommandOptions run;
@@ -92,6 +95,32 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--jobs,-j", plan.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
   plan_cmd->add_flag("-q,--quiet", plan.quiet, "Print nothing on success");
 
+  apq::cli::ExploreCommandOptions explore;
+  CLI::App* explore_cmd = app.add_subcommand(
+      "explore", "Every interleaving of the timeline's operations: outcome classes with counts and shortest witnesses");
+  add_scenario_options(*explore_cmd, explore.scenario);
+  explore_cmd->add_option("--strategy", explore.strategies,
+                          "Strategy to explore, a built-in name or a strategy file (repeatable; default: [explore] "
+                          "strategies, else [run] strategy)");
+  explore_cmd
+      ->add_option("--max-schedules", explore.max_schedules,
+                   "Stop once this many schedules are covered (the search is then bounded)")
+      ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+  explore_cmd
+      ->add_option("--preemptions", explore.preemptions,
+                   "At most this many preemptions per schedule (a switch away from an operation that could "
+                   "go on); bounded")
+      ->check(CLI::Range(0, 1000));
+  explore_cmd->add_flag("--respect-times", explore.respect_times,
+                        "Keep the timeline's start times and the work steps' mean durations; interleave only steps "
+                        "that fall at the same instant");
+  explore_cmd->add_option("--emit", explore.emit_dir,
+                          "Write one reproducer per strategy and outcome class into this directory (apqsim run "
+                          "replays it to that outcome)");
+  explore_cmd->add_option("--json", explore.json_file, "Write the result (classes, counts, witnesses) as JSON");
+  explore_cmd->add_flag("-v,--full-witness", explore.full_witness, "Print every step of each witness");
+  explore_cmd->add_flag("-q,--quiet", explore.quiet, "Print nothing on success");
+
   apq::cli::ScenarioOptions check;
   CLI::App* check_cmd = app.add_subcommand("check", "Validate a scenario without running it");
   add_scenario_options(*check_cmd, check);
@@ -117,6 +146,8 @@ int main(int argc, char** argv) {
   }
   if (*check_cmd)
     return apq::cli::check_command(check);
+  if (*explore_cmd)
+    return apq::cli::explore_command(explore);
   if (*compare_cmd)
     return apq::cli::compare_command(compare);
   if (*sweep_cmd)

@@ -1,4 +1,7 @@
 #include "sim/control/control_plane.hpp"
+#include "sim/control/admin_action.hpp"
+#include "sim/control/outcome.hpp"
+#include "sim/control/replay_gate.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
@@ -64,7 +67,12 @@ ControlPlane::ControlPlane(const Scenario& scenario, EventScheduler& scheduler, 
                            ReconfigWindows& windows)
     : scenario_(scenario), scheduler_(scheduler), data_(data_plane), host_(host), windows_(windows),
       env_(std::make_unique<DataPlaneEnv>(scenario, scheduler, data_plane)),
-      interpreter_(std::make_unique<ControlInterpreter>(scenario, *scenario.control.strategy, *env_)) {}
+      interpreter_(std::make_unique<ControlInterpreter>(scenario, *scenario.control.strategy, *env_)) {
+  if (scenario.control.replay) {
+    gate_ = std::make_unique<ReplayGate>(*scenario.control.replay);
+    interpreter_->set_step_mode(true);
+  }
+}
 
 ControlPlane::~ControlPlane() = default;
 
@@ -111,9 +119,12 @@ void ControlPlane::wake(const std::vector<TaskId>& tasks) {
 }
 
 std::string ControlPlane::run_task(TaskId task) {
+  const std::string label = interpreter_->locks().label(task);
   for (;;) {
     const Yield yield = interpreter_->advance(task, scheduler_.now());
     wake(interpreter_->take_woken());
+    if (gate_ && yield.kind != YieldKind::sleep)
+      gate_->release(label); // the step went up to its next stop: the next point's turn
     switch (yield.kind) {
     case YieldKind::sleep:
       sg4::this_actor::sleep_for(yield.duration);
@@ -132,6 +143,9 @@ std::string ControlPlane::run_task(TaskId task) {
     case YieldKind::dead:
       waiting_.erase(task);
       return "oops";
+    case YieldKind::step:
+      gate_->pass(label, yield.op->name, point_name(yield.point, *yield.step)); // step mode: a replay
+      break;
     }
   }
 }
@@ -141,25 +155,6 @@ std::string ControlPlane::run_op(const std::string& op, OpContext ctx) {
 }
 
 // --- admins ---------------------------------------------------------------------------------------------------
-
-namespace {
-
-std::string describe_target(const AdminAction& action, const Scenario& scenario) {
-  if (action.op == "apmask_store" || action.op == "aqmask_store")
-    return action.mask.str();
-  if (action.op == "set_kvm" || action.op == "unset_kvm")
-    return "guest " + scenario.guests[static_cast<std::size_t>(action.guest)].name;
-  if (action.op == "card_offline" || action.op == "card_online")
-    return "adapter " + hex_id(action.id);
-  if (action.op == "queue_unbind")
-    return apqn_name(action.id, action.domain);
-  if (action.op == "queue_bind")
-    return apqn_name(action.id, action.domain) + " -> " + action.driver;
-  std::string target = "mdev " + scenario.mdevs[static_cast<std::size_t>(action.mdev)].name;
-  return action.id >= 0 ? hex_id(action.id) + " -> " + target : target;
-}
-
-} // namespace
 
 void ControlPlane::run_timeline_entry(const TimelineEntry& entry, std::size_t index) {
   TimelineOutcome& outcome = timeline_[index];
@@ -254,9 +249,14 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
   const double start = scheduler_.now();
   std::string error;
   for (*attempts = 1;; ++*attempts) {
-    if (*attempts > 1)
+    if (*attempts > 1) {
       ++interpreter_->figures(action.op).retries;
+      if (gate_)
+        gate_->pass(label, "", "retry");
+    }
     error = perform(action, label, rng);
+    if (gate_)
+      gate_->release(label); // an attempt that failed at once ran no task
     if (error.empty() || error == "oops" || !retry.retries(error, *attempts))
       break;
     const double wait = retry.delay(*attempts, rng);
@@ -269,15 +269,6 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
 }
 
 std::string ControlPlane::perform(const AdminAction& action, const std::string& label, RandomSource& rng) {
-  ControlState& state = interpreter_->state();
-  OpContext ctx;
-  ctx.actor = label;
-  ctx.action = &action;
-  ctx.mdev = action.mdev;
-  ctx.id = action.id;
-  ctx.rng = &rng;
-  const bool mask_store = action.op == "apmask_store" || action.op == "aqmask_store";
-  ctx.root = label + " (" + action.op + (mask_store ? " " + action.mask.str() : "") + ")";
   const double start = scheduler_.now();
   auto immediate = [&](const std::string& error) {
     OpFigures& figures = interpreter_->figures(action.op);
@@ -289,38 +280,27 @@ std::string ControlPlane::perform(const AdminAction& action, const std::string& 
     figures.latency.record(scheduler_.now() - start);
     return error;
   };
-  if (action.mdev >= 0 && state.mdevs[static_cast<std::size_t>(action.mdev)].removed)
-    return immediate("ENODEV"); // the mdev's sysfs attributes and vfio device are gone with it
-
-  if (action.op == "card_offline" || action.op == "card_online") {
-    // The adapter leaves (or rejoins) the configuration in the hardware now; the host's AP bus hears of it through
-    // a configuration-change event and rescans at once (ap_bus_cfg_chg -> ap_bus_force_rescan).
-    const bool online = action.op == "card_online";
-    state.host.set_hw_online(action.id, online);
-    if (online)
+  AdminStart begin = admin_start(action, interpreter_->state(), label, rng);
+  if (!begin.error.empty())
+    return immediate(begin.error);
+  if (begin.card_online) {
+    // The adapter leaves (or rejoins) the configuration in the hardware now; the rescan follows.
+    if (gate_)
+      gate_->pass(label, "", *begin.card_online ? "card returns" : "card leaves");
+    interpreter_->state().host.set_hw_online(action.id, *begin.card_online);
+    if (*begin.card_online)
       data_.card_online(action.id);
     else
       data_.card_offline(action.id);
     immediate("");
-    return run_op("force_rescan", ctx);
   }
-  if (action.op == "set_kvm")
-    ctx.guest = action.guest;
   if (action.op == "unset_kvm" && action.mdev >= 0) {
     // Guest stop: the VM shuts down, then QEMU closes the vfio device (close_device -> vfio_ap_mdev_unset_kvm).
-    const int g = state.mdevs[static_cast<std::size_t>(action.mdev)].guest;
+    const int g = interpreter_->state().mdevs[static_cast<std::size_t>(action.mdev)].guest;
     if (g >= 0)
       data_.set_guest_running(static_cast<uint32_t>(g), false);
   }
-  if (action.op == "queue_unbind" || action.op == "queue_bind") {
-    ctx.adapter = action.id;
-    ctx.domain = action.domain;
-    ctx.id = -1;
-    ctx.bind_to = action.driver;
-    ctx.root = label + " (" + action.op + " " + apqn_name(action.id, action.domain) + ")";
-    return run_op(action.op == "queue_unbind" ? "device_release" : "device_probe", ctx);
-  }
-  return run_op(action.op, ctx);
+  return run_op(begin.op, std::move(begin.ctx));
 }
 
 void ControlPlane::on_aqic(uint32_t guest, uint32_t queue) {
@@ -370,23 +350,22 @@ ControlResult ControlPlane::result() const {
   out.hung = locks.hung_tasks();
   out.kernel_bugs = interpreter_->kernel_bugs();
   out.kernel_warnings = interpreter_->kernel_warnings();
-  const ControlState& state = interpreter_->state();
-  ControlFinalState& final_state = out.final_state;
-  final_state.apmask = state.host.masks().apmask.str();
-  final_state.aqmask = state.host.masks().aqmask.str();
-  for (const auto& [a, d] : state.host.all_queues()) {
-    std::string driver = "absent";
-    if (state.host.device_exists(a, d)) {
-      const QueueDriver bound = state.host.driver(a, d);
-      driver = bound == QueueDriver::vfio ? "vfio_ap" : bound == QueueDriver::host ? "cex4queue" : "none";
-    }
-    final_state.drivers[apqn_name(a, d)] = driver;
-  }
-  for (const MdevState& mdev : state.mdevs)
-    final_state.assigned[mdev.name] = mdev.removed ? "removed" : mdev.adapters.str() + " x " + mdev.domains.str();
-  for (std::size_t g = 0; g < state.guests.size(); ++g) {
-    const Apcb& crycb = state.guests[g].crycb;
-    final_state.plugged[scenario_.guests[g].name] = crycb.adapters.str() + " x " + crycb.domains.str();
+  out.final_state = final_state_of(interpreter_->state(), scenario_);
+  if (gate_) {
+    const ReplaySpec& spec = *scenario_.control.replay;
+    std::vector<OpEnd> ends;
+    for (const TimelineOutcome& t : timeline_)
+      ends.push_back(OpEnd{t.name, t.result, t.attempts});
+    const Outcome reached = classify(*interpreter_, scenario_, std::move(ends));
+    ReplayReport& replay = out.replay;
+    replay.present = true;
+    replay.explored = spec.explored;
+    replay.points = gate_->points();
+    replay.followed = gate_->followed();
+    replay.divergence = gate_->divergence();
+    replay.expected = spec.headline;
+    replay.reached = reached.headline();
+    replay.reproduced = replay.divergence.empty() && reached.key == spec.outcome;
   }
   return out;
 }

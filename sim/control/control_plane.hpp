@@ -29,6 +29,8 @@ class Host;
 
 namespace apq {
 
+class ReplayGate;
+
 class ControlPlane {
 public:
   ControlPlane(const Scenario& scenario, EventScheduler& scheduler, DataPlane& data_plane, simgrid::s4u::Host* host,
@@ -69,6 +71,7 @@ private:
   ReconfigWindows& windows_;
   std::unique_ptr<DataPlaneEnv> env_;
   std::unique_ptr<ControlInterpreter> interpreter_;
+  std::unique_ptr<ReplayGate> gate_; ///< [replay]: the forced order of the timeline's steps
   std::map<TaskId, simgrid::s4u::SemaphorePtr> waiting_;
   std::vector<TimelineOutcome> timeline_;
   uint64_t actor_count_ = 0;

@@ -124,6 +124,41 @@ void ControlInterpreter::push_frame(Task& task, const OpSteps& op, OpContext ctx
   note(top, "start", "", op.where);
 }
 
+namespace {
+// Conditions and iterators that read only the operation's own context (holds(), items_of()).
+bool local_condition(const std::string& name) {
+  return name == "reserves_new" || name == "mask_changed" || name == "apcb_changed" || name == "config_changed" ||
+         name == "config_removed" || name == "waited";
+}
+bool local_iterator(const std::string& name) {
+  return name == "departed_device" || name == "new_device";
+}
+bool resolves_on_entry(const std::string& op) {
+  return op == "probe_queue" || op == "remove_queue"; // resolve_queue_mdev()
+}
+} // namespace
+
+bool ControlInterpreter::visible(const Step& step, const Frame& frame) const {
+  const bool condition_reads =
+      std::any_of(step.when.begin(), step.when.end(), [](const ConditionTerm& t) { return !local_condition(t.name); });
+  switch (step.kind) {
+  case StepKind::work:
+    return false;
+  case StepKind::group:
+    return condition_reads;
+  case StepKind::each:
+    return condition_reads || !local_iterator(step.target);
+  case StepKind::call:
+    return condition_reads || (resolves_on_entry(step.target) && frame.ctx.has_queue());
+  case StepKind::lock:
+  case StepKind::trylock:
+  case StepKind::unlock:
+  case StepKind::effect:
+    break;
+  }
+  return true;
+}
+
 void ControlInterpreter::resolve_queue_mdev(Frame& frame) const {
   const OpContext& ctx = frame.ctx;
   if (!ctx.has_queue() || frame.acted)
@@ -181,12 +216,16 @@ Yield ControlInterpreter::advance(TaskId id, double now) {
       return Yield{YieldKind::done, 0, task.result};
     Frame& frame = task.frames.back();
     if (frame.blocked != nullptr) { // resumed: the lock was granted meanwhile
+      if (pause(task))
+        return Yield{YieldKind::step, 0, {}, frame.op, frame.blocked, PausePoint::resume};
       note(frame, "acquired", locks_.name(frame.held.back().lock), frame.blocked->where);
       frame.blocked = nullptr;
       resolve_queue_mdev(frame);
       continue;
     }
     if (frame.reset) {
+      if (pause(task))
+        return Yield{YieldKind::step, 0, {}, frame.op, frame.reset->step, PausePoint::reset};
       if (auto wait = run_reset(frame))
         return *wait;
       continue;
@@ -212,7 +251,10 @@ Yield ControlInterpreter::advance(TaskId id, double now) {
         return Yield{YieldKind::done, 0, task.result};
       continue;
     }
-    const Step& step = (*cursor.steps)[cursor.pc++];
+    const Step& step = (*cursor.steps)[cursor.pc];
+    if (step_mode_ && visible(step, frame) && pause(task))
+      return Yield{YieldKind::step, 0, {}, frame.op, &step, PausePoint::step};
+    ++cursor.pc;
     if (!condition(frame, step.when))
       continue;
     switch (step.kind) {
@@ -227,7 +269,7 @@ Yield ControlInterpreter::advance(TaskId id, double now) {
     case StepKind::work: {
       const double duration = step.work->sample(*frame.ctx.rng);
       if (duration > 0)
-        return Yield{YieldKind::sleep, duration, {}};
+        return Yield{YieldKind::sleep, duration, {}, frame.op, &step};
       break;
     }
     case StepKind::call:
@@ -260,6 +302,13 @@ Yield ControlInterpreter::advance(TaskId id, double now) {
     }
     }
   }
+}
+
+bool ControlInterpreter::pause(Task& task) {
+  if (!step_mode_)
+    return false;
+  task.paused = !task.paused;
+  return task.paused;
 }
 
 std::optional<Yield> ControlInterpreter::run_lock(Task& task, const Step& step) {

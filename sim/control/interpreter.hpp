@@ -134,12 +134,20 @@ struct OpContext {
   bool has_queue() const { return adapter >= 0 && domain >= 0; }
 };
 
-enum class YieldKind { sleep, blocked, done, dead };
-/** Why advance() returned: sleep `duration`; blocked on a lock; done with `error` ("" = success); dead (an oops). */
+enum class YieldKind { sleep, blocked, done, dead, step };
+/** In step mode, where the task stopped: before a step, before going on with a lock it was granted, before the
+ *  next round of a reset. */
+enum class PausePoint { step, resume, reset };
+/** Why advance() returned: sleep `duration` (`step`: the work step, or none for a reset's poll); blocked on a lock;
+ *  done with `error` ("" = success); dead (an oops); step (step mode only): stopped before a visible point, `op` and
+ *  `step` say which; the next advance() runs it. */
 struct Yield {
   YieldKind kind = YieldKind::done;
   double duration = 0;
   std::string error;
+  const OpSteps* op = nullptr;
+  const Step* step = nullptr;
+  PausePoint point = PausePoint::step;
 };
 
 class ControlInterpreter {
@@ -147,6 +155,10 @@ public:
   ControlInterpreter(const Scenario& scenario, const Strategy& strategy, ControlEnv& env);
 
   void set_trace(ControlTraceSink sink) { trace_ = std::move(sink); }
+  /** Step mode: advance() stops (YieldKind::step) before every point where another task could see or change what
+   *  this one does next: every step but `work` and an unconditional group, a granted lock, each round of a reset.
+   *  The interleaving explorer chooses who goes at each stop; `apqsim run` follows a forced order with it. */
+  void set_step_mode(bool on) { step_mode_ = on; }
 
   /** A new task that will run `op` with `ctx`, labelled ctx.actor; nothing runs before advance(). */
   TaskId start(const std::string& op, OpContext ctx, double now);
@@ -215,12 +227,21 @@ private:
     std::vector<Frame> frames;
     bool dead = false;
     std::string result;
+    bool paused = false; // step mode: stopped at a point; the next advance() goes through it
   };
+  // The interleaving explorer saves, restores and fingerprints the semantic state (sim/explore/state_codec.cpp).
+  friend class StateCodec;
 
   using Effect = std::string (ControlInterpreter::*)(Frame&, const Step&);
   static const std::map<std::string, Effect>& effects();
 
   void push_frame(Task& task, const OpSteps& op, OpContext ctx, const Step* call, double now);
+  /** Step mode: true if the task stops here (the first time it reaches the point), false to go through. */
+  bool pause(Task& task);
+  /** Whether running the step may read or change what other tasks share (the state, a lock): step mode stops
+   *  before such a step only. Work, conditions on the operation's own context, iterators over it and calls that
+   *  look nothing up on entry touch nothing another task sees. */
+  bool visible(const Step& step, const Frame& frame) const;
   /** Ends the top frame; returns true if the task has no frame left. A failure propagates to the callers. */
   bool finish_frame(Task& task, std::string error);
   bool condition(const Frame& frame, const std::vector<ConditionTerm>& when) const;
@@ -307,6 +328,7 @@ private:
   std::vector<KernelBugReport> bugs_;
   uint64_t warnings_ = 0;
   ControlTraceSink trace_;
+  bool step_mode_ = false;
 };
 
 } // namespace apq

@@ -141,6 +141,7 @@ private:
   std::vector<std::vector<TaskId>> deadlock_keys_;
   std::function<void(const Deadlock&)> deadlock_callback_;
   std::function<void(const Inversion&)> inversion_callback_;
+  friend class StateCodec; // the interleaving explorer's state (sim/explore/state_codec.cpp)
 };
 
 } // namespace apq

@@ -58,7 +58,9 @@ std::vector<Inversion> LockOrderGraph::add(const std::vector<int>& held, int to,
     // Any cycle in the graph is found when its last edge is added, so a known edge needs no new search.
     const std::vector<int> back = path(to, from);
     edges_.emplace(std::pair{from, to}, EdgeInfo{now, op, actor, edge_seq_++});
-    successors_[static_cast<std::size_t>(from)].push_back(to);
+    // Kept sorted: the path reported depends on the edges, not on the order in which they appeared.
+    std::vector<int>& next = successors_[static_cast<std::size_t>(from)];
+    next.insert(std::lower_bound(next.begin(), next.end(), to), to);
     if (back.empty() || !inverted_pairs_.insert(std::minmax(from, to)).second)
       continue;
     Inversion inversion;

@@ -96,6 +96,7 @@ private:
   uint64_t edge_seq_ = 0;
   std::vector<Inversion> inversions_;
   std::set<std::pair<int, int>> inverted_pairs_;
+  friend class StateCodec; // the interleaving explorer's state (sim/explore/state_codec.cpp)
 };
 
 } // namespace apq

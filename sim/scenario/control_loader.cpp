@@ -4,6 +4,7 @@
 #include "sim/scenario/control_loader.hpp"
 #include "models/config_node.hpp"
 #include "models/distribution.hpp"
+#include "sim/scenario/replay.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -303,6 +304,8 @@ ControlSpec read_control(const ConfigNode& root, const Scenario& scenario) {
     control.random = read_random(*reconfig, scenario);
     reconfig->reject_unknown_keys();
   }
+  if (auto replay = root.table_opt("replay"))
+    control.replay = std::make_shared<const ReplaySpec>(read_replay(*replay, control.timeline));
   return control;
 }
 

@@ -114,6 +114,8 @@ struct RandomAdmin {
   std::string where;
 };
 
+struct ReplaySpec; // sim/scenario/replay.hpp
+
 struct ControlSpec {
   std::shared_ptr<const Strategy> strategy;
   DistributionPtr reset_time;      ///< how long the hardware takes to complete a queue reset
@@ -123,6 +125,7 @@ struct ControlSpec {
   bool baseline = true;            ///< also run without reconfiguration to measure the loss
   std::vector<TimelineEntry> timeline;
   std::vector<RandomAdmin> random;
+  std::shared_ptr<const ReplaySpec> replay; ///< [replay]: a forced order of the timeline's steps (explore --emit)
 
   bool reconfigures() const { return !timeline.empty() || !random.empty(); }
 };

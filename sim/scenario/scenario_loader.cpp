@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kExperimentSections[] = {"compare", "sweep", "plan"};
+constexpr const char* kExperimentSections[] = {"compare", "sweep", "plan", "explore"};
 
 std::string location(const toml::source_region& where, const fs::path& fallback) {
   std::ostringstream out;
@@ -373,7 +373,7 @@ void check_topology(const Scenario& scenario) {
 Scenario build(toml::table table, const fs::path& file, const std::vector<ConfigOverride>& overrides) {
   std::vector<fs::path> chain{fs::weakly_canonical(file)};
   resolve_includes(table, file, chain);
-  // An experiment file is a scenario plus its design ([compare], [sweep], [plan]), read by the experiment
+  // An experiment file is a scenario plus its design ([compare], [sweep], [plan], [explore]), read by the experiment
   // commands: it is not part of the scenario a run simulates, nor of its hash.
   for (const char* section : kExperimentSections)
     table.erase(section);

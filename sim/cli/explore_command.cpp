@@ -1,0 +1,55 @@
+// apqsim explore: every interleaving of a scenario's timeline, per strategy (sim/explore/study.hpp).
+
+#include "sim/cli/commands.hpp"
+#include "sim/explore/study.hpp"
+
+#include <iostream>
+
+namespace apq::cli {
+
+int explore_command(const ExploreCommandOptions& options) {
+  ExploreRequest request;
+  request.file = options.scenario.file;
+  request.strategies = options.strategies;
+  request.preemptions = options.preemptions;
+  request.max_schedules = options.max_schedules;
+  request.respect_times = options.respect_times;
+  ExploreStudy study;
+  try {
+    request.overrides = overrides_of(options.scenario);
+    check_writable_destination(options.json_file, "--json");
+    study = run_explore(request, [&options](const std::string& strategy) {
+      if (!options.quiet)
+        std::cerr << "apqsim explore: " << strategy << " ...\n";
+    });
+    if (!options.emit_dir.empty())
+      emit_reproducers(study, options.emit_dir);
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (!options.json_file.empty()) {
+    try {
+      write_file_atomically(options.json_file, explore_json(study).dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << "--json " << options.json_file << ": error: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
+  if (!options.quiet)
+    std::cout << explore_text(study, options.full_witness);
+  if (study.unexpected()) {
+    for (const StrategyExploration& s : study.strategies)
+      if (!s.unexpected.empty()) {
+        std::string list;
+        for (const std::string& v : s.unexpected)
+          list += (list.empty() ? "" : ", ") + v;
+        std::cerr << "apqsim: under " << s.label << " a schedule reaches " << list
+                  << ", which is not expected ([explore.expect] or [run] expect declares expected violations)\n";
+      }
+    return kExitViolation;
+  }
+  return kExitOk;
+}
+
+} // namespace apq::cli
