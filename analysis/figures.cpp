@@ -1,6 +1,9 @@
 #include "analysis/figures.hpp"
 
+#include "analysis/tail_statistics.hpp"
+
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace apq {
@@ -23,8 +26,9 @@ void flatten(const Json& node, const std::string& path, std::map<std::string, do
 std::map<std::string, double> numeric_figures(const Json& result) {
   std::map<std::string, double> out;
   for (const auto& [key, value] : result.items())
-    if (key != "manifest" && key != "run" && key != "replications")
+    if (key != "manifest" && key != "run" && key != "replications" && key != "histograms" && key != "series")
       flatten(value, key, out);
+  out.erase("baseline.series.window_s");
   // Violations as counts, so that replications can say how often they happen.
   if (result.contains("monitors"))
     for (const char* kind : {"deadlocks", "stolen_queues", "lock_order_inversions"})
@@ -55,6 +59,110 @@ paired_differences(const std::vector<std::map<std::string, double>>& runs,
   std::map<std::string, ConfidenceInterval> out;
   for (const auto& [path, values] : samples)
     out[path] = mean_confidence_interval(values, level);
+  return out;
+}
+
+Json warnings_json(const std::vector<StatWarning>& warnings) {
+  Json out = Json::array();
+  for (const StatWarning& w : warnings)
+    out.push_back(Json{{"figure", w.figure}, {"message", w.message}});
+  return out;
+}
+
+std::map<std::string, std::vector<LatencyHistogram>> replication_histograms(const std::vector<const Json*>& results) {
+  std::map<std::string, std::vector<LatencyHistogram>> out;
+  std::map<std::string, std::size_t> seen;
+  auto add = [&](const std::string& prefix, const Json& h) {
+    out[prefix].push_back(histogram_from_json(h));
+    ++seen[prefix];
+  };
+  for (const Json* result : results) {
+    if (!result->contains("histograms"))
+      continue;
+    const Json& h = result->at("histograms");
+    add("summary.latency_s", h.at("all"));
+    for (const auto& [name, guest] : h.at("guests").items())
+      add("guests." + name + ".latency_s", guest);
+    if (h.contains("reconfiguration"))
+      for (const auto& [name, guest] : h.at("reconfiguration").items())
+        add("reconfiguration.impact.guests." + name + ".latency_s", guest);
+  }
+  for (auto it = out.begin(); it != out.end();)
+    it = seen[it->first] == results.size() ? std::next(it) : out.erase(it);
+  return out;
+}
+
+namespace {
+
+const std::pair<double, const char*> kQuantiles[] = {
+    {0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}, {0.999, "p999"}, {0.9999, "p9999"}};
+
+/** Figures people read in summaries and tables: their intervals are checked for sense. */
+bool headline(const std::string& path) {
+  if (path.ends_with(".max") || path.ends_with(".min") || path.ends_with("_by_errno") || path.ends_with(".p9999"))
+    return false;
+  return path.starts_with("summary.") || path.starts_with("guests.") || path.starts_with("reconfiguration.impact.") ||
+         path.starts_with("derived.");
+}
+
+/** Figures that can be negative: an interval below 0 is no sign of trouble there. */
+bool signed_figure(const std::string& path) {
+  return path.find("throughput_loss") != std::string::npos || path.find("lost_request") != std::string::npos ||
+         path.find("extra_delay") != std::string::npos || path.find("excess_slow") != std::string::npos;
+}
+
+} // namespace
+
+ReplicatedFigures summarize_replications(const std::vector<const Json*>& results,
+                                         const std::vector<std::map<std::string, double>>& figures, double level) {
+  ReplicatedFigures out;
+  out.intervals = figure_intervals(figures, level);
+  for (const auto& [prefix, histograms] : replication_histograms(results)) {
+    std::vector<const LatencyHistogram*> runs;
+    double largest = 0;
+    for (const LatencyHistogram& h : histograms) {
+      runs.push_back(&h);
+      largest = std::max(largest, h.max());
+    }
+    for (const auto& [q, name] : kQuantiles) {
+      const std::string path = prefix + "." + name;
+      const QuantileInterval qi = quantile_interval(runs, q, level);
+      if (qi.replications == 0)
+        continue;
+      out.intervals[path] = ConfidenceInterval{qi.estimate, (qi.upper - qi.lower) / 2, qi.lower, qi.upper,
+                                               static_cast<int>(qi.replications)};
+      out.methods[path] = "exceedance";
+      if (qi.replications >= 2 && qi.min_tail_samples < kMinTailSamples && headline(path)) {
+        char text[320];
+        std::snprintf(text, sizeof text,
+                      "a replication has only %.3g samples expected above its %s (fewer than %.0f): the interval may "
+                      "not hold; lengthen the runs (each replication needs its own tail samples)",
+                      qi.min_tail_samples, name, kMinTailSamples);
+        out.warnings.push_back(StatWarning{path, text});
+      }
+    }
+    const std::string max_path = prefix + ".max";
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    out.intervals[max_path] = ConfidenceInterval{largest, nan, nan, nan, static_cast<int>(runs.size())};
+    out.methods[max_path] = "largest";
+  }
+  for (const auto& [path, ci] : out.intervals) {
+    if (out.methods.contains(path) || !headline(path) || ci.n < 2 || !std::isfinite(ci.half_width) ||
+        ci.half_width == 0)
+      continue;
+    char text[320];
+    if (!signed_figure(path) && ci.lower < 0) {
+      std::snprintf(text, sizeof text,
+                    "the interval reaches below 0 (%.4g +- %.4g): the replications disagree too much for a Student-t "
+                    "interval (an outlier?); look at them one by one (--json) or run more",
+                    ci.mean, ci.half_width);
+      out.warnings.push_back(StatWarning{path, text});
+    } else if (ci.half_width > std::abs(ci.mean)) {
+      std::snprintf(text, sizeof text, "the half-width exceeds the estimate (%.4g +- %.4g): the figure is not known",
+                    ci.mean, ci.half_width);
+      out.warnings.push_back(StatWarning{path, text});
+    }
+  }
   return out;
 }
 

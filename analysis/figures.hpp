@@ -5,6 +5,7 @@
 
 #include "analysis/report.hpp"
 #include "analysis/student_t.hpp"
+#include "analysis/latency_histogram.hpp"
 
 #include <map>
 #include <string>
@@ -27,6 +28,41 @@ paired_differences(const std::vector<std::map<std::string, double>>& runs,
                    const std::vector<std::map<std::string, double>>& reference, double level);
 
 Json interval_json(const ConfidenceInterval& ci);
+
+/** Something a reader of a figure must know: it may not hold. Printed on stderr and kept in the JSON. */
+struct StatWarning {
+  std::string figure; ///< the figure's path; empty: the whole experiment
+  std::string message;
+};
+Json warnings_json(const std::vector<StatWarning>& warnings);
+
+/** A replicated tail quantile needs at least this many samples above it in every replication, or it is warned about:
+ * below that, the replications' exceedance fractions are too skewed for a Student-t interval (the coverage study in
+ * bench/coverage_study.cpp measured it). */
+inline constexpr double kMinTailSamples = 50;
+
+/** Figures over replications, as the tool reports them. */
+struct ReplicatedFigures {
+  std::map<std::string, ConfidenceInterval> intervals;
+  /** How a figure's interval was made when not a Student-t interval over replications: "exceedance" (a latency
+   * quantile: pooled estimate, inverted exceedance interval), "largest" (the largest latency of all replications,
+   * no interval). */
+  std::map<std::string, std::string> methods;
+  std::vector<StatWarning> warnings;
+};
+
+/** Every figure of the replications: Student-t intervals over replications, except latency quantiles (pooled from
+ * the replications' histograms, intervals by exceedance, tail_statistics.hpp) and maxima (the largest of all).
+ * Warns about tail quantiles with too few samples above them in some replication, and about intervals of the
+ * figures people read (summary, guests, reconfiguration impact) whose lower bound is below 0 or whose half-width
+ * exceeds the estimate. `results` are the runs' documents, `figures` their numeric_figures (plus derived ones). */
+ReplicatedFigures summarize_replications(const std::vector<const Json*>& results,
+                                         const std::vector<std::map<std::string, double>>& figures, double level);
+
+/** The latency histograms of the replications for one figure prefix ("summary.latency_s", "guests.web.latency_s",
+ * "reconfiguration.impact.guests.web.latency_s"), taken from each result's "histograms"; prefixes some result lacks
+ * are left out. */
+std::map<std::string, std::vector<LatencyHistogram>> replication_histograms(const std::vector<const Json*>& results);
 
 /** The figures shown in tables, in order: loss, p99, p999, EBUSY, retries, lock wait, violations. */
 double total_over(const std::map<std::string, double>& figures, const std::string& prefix, const std::string& suffix);

@@ -138,6 +138,7 @@ private:
   DataPlane& data_;
   simgrid::s4u::Host* host_;
   ReconfigWindows& windows_;
+  std::map<long, int> acting_; ///< admin actor pid -> the reconfiguration event it is running
   HostConfig host_config_;
   std::vector<MdevState> mdevs_;
   std::map<std::pair<int, int>, Assignment> assignments_;

@@ -64,28 +64,56 @@ TEST(Experiment, ReplicateSummarizesRunsAsTIntervals) {
   for (const Replication& r : result.runs)
     completed.push_back(r.figures.at("summary.completed"));
   const ConfidenceInterval expected = mean_confidence_interval(completed, 0.95);
-  EXPECT_DOUBLE_EQ(result.intervals.at("summary.completed").mean, expected.mean);
-  EXPECT_DOUBLE_EQ(result.intervals.at("summary.completed").half_width, expected.half_width);
+  EXPECT_DOUBLE_EQ(result.intervals().at("summary.completed").mean, expected.mean);
+  EXPECT_DOUBLE_EQ(result.intervals().at("summary.completed").half_width, expected.half_width);
   // 3.2k/s over 19 s: 60800 requests per run, within Poisson noise (4 SE = 4 sqrt(60800) ~ 990).
   EXPECT_NEAR(expected.mean, 60800, 990);
 }
 
-TEST(Experiment, StoppingRuleAddsReplicationsUntilTheTargetIsMet) {
+TEST(Experiment, StoppingRuleStopsAtTheFirstCountThatIsPreciseEnoughWhateverTheJobs) {
   const Scenario scenario = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
-                                          {{"run.horizon", "\"10s\""}, {"run.warmup", "\"1s\""}});
+                                          {{"run.horizon", "\"4s\""}, {"run.warmup", "\"0.5s\""}});
   StoppingRule rule;
-  rule.replications = 2;
   rule.target_metric = "summary.throughput_per_s";
-  rule.target_half_width = 0.01; // 1% of 3.2k/s: reachable in a few runs of 9 s (SE per run ~ 0.6%)
-  rule.max_replications = 12;
+  rule.target_relative_error = 0.0035; // half-width <= 0.35% / 1.0035 of 3.2k/s: a handful past the first 3
+  rule.min_replications = 3;
+  rule.max_replications = 30;
+  std::vector<ReplicatedResult> results;
+  for (int jobs : {1, 2, 3}) {
+    ExperimentOptions options;
+    options.jobs = jobs;
+    results.push_back(replicate(scenario, rule, options));
+  }
+  const ReplicatedResult& result = results[0];
+  const ConfidenceInterval& ci = result.intervals().at("summary.throughput_per_s");
+  EXPECT_TRUE(result.target_reached);
+  EXPECT_LE(ci.half_width, 0.0035 / 1.0035 * ci.mean);
+  EXPECT_GT(result.runs.size(), 3u) << "the target should need more than the first 3";
+  // The first count that met the rule: one fewer did not.
+  std::vector<double> fewer;
+  for (std::size_t r = 0; r + 1 < result.runs.size(); ++r)
+    fewer.push_back(result.runs[r].figures.at("summary.throughput_per_s"));
+  const ConfidenceInterval before = mean_confidence_interval(fewer, 0.95);
+  EXPECT_GT(before.half_width, 0.0035 / 1.0035 * before.mean);
+  // Decided one count at a time, in order: the same runs and figures with 1, 2 or 3 jobs.
+  for (const ReplicatedResult& other : results) {
+    ASSERT_EQ(other.runs.size(), result.runs.size());
+    EXPECT_EQ(other.intervals().at("summary.throughput_per_s").mean, ci.mean);
+    EXPECT_EQ(other.intervals().at("summary.latency_s.p99").upper, result.intervals().at("summary.latency_s.p99").upper);
+  }
+}
+
+TEST(Experiment, StoppingRuleStartsAtTenReplicationsByDefault) {
+  const Scenario scenario = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
+                                          {{"run.horizon", "\"1s\""}, {"run.warmup", "\"0.1s\""}});
+  StoppingRule rule;
+  rule.target_relative_error = 0.5; // met at once
   ExperimentOptions options;
   options.jobs = 2;
   const ReplicatedResult result = replicate(scenario, rule, options);
-  const ConfidenceInterval& ci = result.intervals.at("summary.throughput_per_s");
+  EXPECT_EQ(rule.target_metric, "summary.latency_s.mean");
   EXPECT_TRUE(result.target_reached);
-  EXPECT_LE(ci.half_width, 0.01 * ci.mean);
-  EXPECT_LE(result.runs.size(), 12u);
-  EXPECT_GE(result.runs.size(), 2u);
+  EXPECT_EQ(result.runs.size(), 10u);
 }
 
 TEST(Experiment, Mser5FindsTheTransient) {
@@ -107,6 +135,45 @@ TEST(Experiment, Mser5FindsTheTransient) {
   EXPECT_TRUE(result.warmup_reliable);
   EXPECT_GE(result.warmup, 60);
   EXPECT_LE(result.warmup, 100);
+  // The pilot's seed is none of the replications'.
+  for (const Replication& r : result.runs)
+    EXPECT_NE(r.seed, result.pilot_seed);
+  EXPECT_FALSE(result.pilot_seed >= scenario.run.seed && result.pilot_seed < scenario.run.seed + 100);
+}
+
+TEST(Experiment, Mser5RefusesACutBeyondTheFirstHalfAndSaysSo) {
+  // The same overload, over a run too short to see its end: the backlog still grows at the horizon.
+  const Scenario scenario = load_scenario(
+      test::source_dir() + "/configs/validation/mmc.toml",
+      {{"run.horizon", "\"40s\""},
+       {"run.warmup", "\"mser5\""},
+       {"guests.0.arrival",
+        R"({ process = "schedule", steps = [{ at = "0s", rate = "2k/s" }, { at = "10s", rate = "4.4k/s" }] })"}});
+  StoppingRule rule;
+  rule.replications = 2;
+  ExperimentOptions options;
+  options.jobs = 2;
+  const ReplicatedResult result = replicate(scenario, rule, options);
+  EXPECT_FALSE(result.warmup_reliable);
+  EXPECT_LE(result.warmup, 20.0) << "never beyond the first half";
+  ASSERT_FALSE(result.figures.warnings.empty());
+  EXPECT_NE(result.figures.warnings[0].message.find("MSER-5 cannot place the warm-up"), std::string::npos);
+}
+
+TEST(Experiment, ShortRunsFromEmptyAreWarnedAboutAsNotSteady) {
+  // M/M/4 at rho 0.95 relaxes in about a second: 1 s runs with 0.1 s of warm-up are mostly transient.
+  const Scenario scenario =
+      load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
+                    {{"run.horizon", "\"1s\""}, {"run.warmup", "\"0.1s\""}, {"guests.0.arrival.rate", "\"3.8k/s\""}});
+  StoppingRule rule;
+  rule.replications = 10;
+  ExperimentOptions options;
+  options.jobs = 2;
+  const ReplicatedResult result = replicate(scenario, rule, options);
+  bool warned = false;
+  for (const StatWarning& w : result.figures.warnings)
+    warned = warned || w.message.find("not a steady state") != std::string::npos;
+  EXPECT_TRUE(warned);
 }
 
 class SweepFiles : public ::testing::Test {

@@ -1,0 +1,163 @@
+#include "analysis/tail_statistics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace apq {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/** Per replication, the fraction of its samples above each bucket (above the bucket's upper edge). */
+struct Exceedances {
+  std::vector<std::vector<double>> above; // [replication][bucket]
+  std::vector<double> samples;            // [replication]
+};
+
+Exceedances exceedances(const std::vector<const LatencyHistogram*>& runs) {
+  Exceedances out;
+  for (const LatencyHistogram* h : runs) {
+    if (h->count() == 0)
+      continue; // a replication without a sample says nothing about the distribution
+    const std::vector<uint64_t>& counts = h->bucket_counts();
+    std::vector<double> above(counts.size(), 0.0);
+    uint64_t tail = 0;
+    for (std::size_t b = counts.size(); b-- > 0;) {
+      above[b] = static_cast<double>(tail) / static_cast<double>(h->count());
+      tail += counts[b];
+    }
+    out.above.push_back(std::move(above));
+    out.samples.push_back(static_cast<double>(h->count()));
+  }
+  return out;
+}
+
+/** Student-t interval of the mean of the replications' fractions above bucket b. */
+struct Band {
+  double mean, lower, upper, half_width;
+};
+
+Band band(const Exceedances& e, std::size_t b, double t) {
+  const auto n = static_cast<double>(e.above.size());
+  double mean = 0;
+  for (const auto& r : e.above)
+    mean += r[b];
+  mean /= n;
+  double squares = 0;
+  for (const auto& r : e.above)
+    squares += (r[b] - mean) * (r[b] - mean);
+  const double half_width = t * std::sqrt(squares / (n - 1) / n);
+  return Band{mean, mean - half_width, mean + half_width, half_width};
+}
+
+void check_geometry(const std::vector<const LatencyHistogram*>& runs) {
+  for (const LatencyHistogram* h : runs)
+    if (h->lowest() != runs.front()->lowest() || h->highest() != runs.front()->highest() ||
+        h->relative_error() != runs.front()->relative_error())
+      throw std::invalid_argument("tail statistics: the replications' histograms have different geometries");
+}
+
+} // namespace
+
+QuantileInterval quantile_interval(const std::vector<const LatencyHistogram*>& runs, double q, double level) {
+  if (!(q > 0 && q < 1))
+    throw std::domain_error("quantile_interval(): q must be in (0, 1), got " + std::to_string(q));
+  QuantileInterval out;
+  if (runs.empty())
+    return out;
+  check_geometry(runs);
+  LatencyHistogram pooled(runs.front()->lowest(), runs.front()->highest(), runs.front()->relative_error());
+  for (const LatencyHistogram* h : runs)
+    pooled.merge(*h);
+  out.estimate = pooled.quantile(q);
+  const Exceedances e = exceedances(runs);
+  out.replications = e.above.size();
+  out.min_tail_samples = kInf;
+  for (double n : e.samples)
+    out.min_tail_samples = std::min(out.min_tail_samples, n * (1 - q));
+  if (e.above.size() < 2) {
+    out.lower = -kInf;
+    out.upper = kInf;
+    if (e.above.empty())
+      out.min_tail_samples = 0;
+    return out;
+  }
+  const double t = student_t_quantile((1 + level) / 2, static_cast<double>(e.above.size() - 1));
+  const double target = 1 - q;
+  const std::size_t buckets = pooled.bucket_counts().size();
+  // x_q > edge when even the interval's lower end of P(T > edge) is above 1 - q; x_q <= edge when its upper end is
+  // below. Between the last edge of the first kind and the first of the second lies the interval.
+  double lower = 0;
+  double upper = kInf;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const Band p = band(e, b, t);
+    if (p.lower > target)
+      lower = std::max(lower, pooled.bucket_upper(b));
+    if (p.upper < target && upper == kInf)
+      upper = pooled.bucket_upper(b);
+  }
+  // Never narrower than the resolution: the estimate's whole bucket is inside.
+  const std::size_t home = pooled.bucket_index(out.estimate);
+  out.lower = std::min(lower, pooled.bucket_lower(home));
+  out.upper = std::max(upper, pooled.bucket_upper(home));
+  return out;
+}
+
+ExceedanceInterval exceedance_interval(const std::vector<const LatencyHistogram*>& runs, double threshold,
+                                       double level) {
+  ExceedanceInterval out;
+  out.threshold = threshold;
+  out.upper = 1;
+  if (runs.empty())
+    return out;
+  check_geometry(runs);
+  const Exceedances e = exceedances(runs);
+  out.replications = e.above.size();
+  if (e.above.empty())
+    return out;
+  out.min_samples = *std::min_element(e.samples.begin(), e.samples.end());
+  const LatencyHistogram& geometry = *runs.front();
+  const std::size_t b = geometry.bucket_index(threshold);
+  const double low_edge = geometry.bucket_lower(b), high_edge = geometry.bucket_upper(b);
+  // Above the bucket's upper edge: surely above the threshold; above its lower edge (= above bucket b - 1): maybe.
+  // Inside the bucket, the share above the threshold is taken as log-uniform for the point estimate only.
+  const double inside = (b == 0 || !(high_edge > low_edge) || low_edge <= 0)
+                            ? 0.5
+                            : std::clamp(std::log(high_edge / threshold) / std::log(high_edge / low_edge), 0.0, 1.0);
+  double sum = 0;
+  for (const auto& r : e.above) {
+    const double surely = r[b];
+    const double maybe = b == 0 ? 1.0 : r[b - 1];
+    sum += surely + inside * (maybe - surely);
+  }
+  out.estimate = sum / static_cast<double>(e.above.size());
+  if (e.above.size() < 2) {
+    out.lower = 0;
+    out.upper = 1;
+    out.half_width = kInf;
+    return out;
+  }
+  const double t = student_t_quantile((1 + level) / 2, static_cast<double>(e.above.size() - 1));
+  const Band surely = band(e, b, t);
+  const Band maybe = b == 0 ? Band{1, 1, 1, 0} : band(e, b - 1, t);
+  out.lower = std::max(0.0, surely.lower);
+  out.upper = std::min(1.0, maybe.upper);
+  out.half_width = std::max(surely.half_width, maybe.half_width);
+  return out;
+}
+
+std::optional<std::size_t> replications_needed(std::size_t n, double estimate, double half_width, double limit) {
+  const double gap = std::abs(estimate - limit);
+  if (!(gap > 0) || !std::isfinite(half_width))
+    return std::nullopt;
+  const double needed = std::ceil(static_cast<double>(n) * (half_width / gap) * (half_width / gap));
+  if (!(needed < 1e9))
+    return std::nullopt;
+  return std::max(n + 1, static_cast<std::size_t>(needed));
+}
+
+} // namespace apq

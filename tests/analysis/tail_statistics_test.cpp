@@ -1,0 +1,135 @@
+// Tail figures across replications against hand-computed values.
+
+#include "analysis/figures.hpp"
+#include "analysis/tail_statistics.hpp"
+
+#include <cmath>
+#include <gtest/gtest.h>
+
+namespace apq {
+namespace {
+
+/** A replication with `fast` samples of 1 ms and `slow` samples of 10 ms. */
+LatencyHistogram replication(int fast, int slow) {
+  LatencyHistogram h;
+  for (int i = 0; i < fast; ++i)
+    h.record(1e-3);
+  for (int i = 0; i < slow; ++i)
+    h.record(10e-3);
+  return h;
+}
+
+std::vector<const LatencyHistogram*> pointers(const std::vector<LatencyHistogram>& runs) {
+  std::vector<const LatencyHistogram*> out;
+  for (const LatencyHistogram& h : runs)
+    out.push_back(&h);
+  return out;
+}
+
+// Fractions above 1 ms (and below 10 ms): 0.10, 0.08, 0.12. Mean 0.10, s = 0.02, t(0.975, 2) = 4.302653, half-width
+// 4.302653 x 0.02 / sqrt(3) = 0.049683.
+const double kHalfWidth = 4.302653 * 0.02 / std::sqrt(3.0);
+
+TEST(TailStatistics, QuantileIntervalInvertsTheExceedanceIntervalsAtBucketEdges) {
+  const std::vector<LatencyHistogram> runs{replication(90, 10), replication(92, 8), replication(88, 12)};
+  const LatencyHistogram& g = runs[0];
+  // p90: 270 of the 300 pooled samples are 1 ms: the estimate is the 1 ms bucket.
+  const QuantileInterval qi = quantile_interval(pointers(runs), 0.9, 0.95);
+  EXPECT_NEAR(qi.estimate, 1e-3, 1e-5);
+  EXPECT_EQ(qi.replications, 3u);
+  EXPECT_NEAR(qi.min_tail_samples, 100 * (1 - 0.9), 1e-9);
+  // Below the 1 ms bucket every sample is above: P(T > x) = 1 > 0.1, so x_0.9 is above the 1 ms bucket's lower
+  // edge. Between 1 ms and 10 ms, P(T > x) in [0.1 - 0.0497, 0.1 + 0.0497] contains 0.1: no edge there is excluded.
+  // Above the 10 ms bucket nothing is: [0, 0] < 0.1, so x_0.9 is at most the 10 ms bucket's upper edge.
+  EXPECT_DOUBLE_EQ(qi.lower, g.bucket_lower(g.bucket_index(1e-3)));
+  EXPECT_DOUBLE_EQ(qi.upper, g.bucket_upper(g.bucket_index(10e-3)));
+}
+
+TEST(TailStatistics, QuantileIntervalIsNeverNarrowerThanItsBucket) {
+  // Replications that agree exactly: a Student-t interval over their quantiles would have width 0.
+  const std::vector<LatencyHistogram> runs{replication(990, 10), replication(990, 10), replication(990, 10),
+                                           replication(990, 10)};
+  const QuantileInterval qi = quantile_interval(pointers(runs), 0.5, 0.95);
+  const LatencyHistogram& g = runs[0];
+  const std::size_t b = g.bucket_index(1e-3);
+  EXPECT_DOUBLE_EQ(qi.lower, g.bucket_lower(b));
+  EXPECT_DOUBLE_EQ(qi.upper, g.bucket_upper(b));
+  EXPECT_NEAR(qi.upper / qi.lower, (1 + 0.01) / (1 - 0.01), 1e-4); // one bucket: 2% relative
+  EXPECT_LE(qi.lower, qi.estimate);
+  EXPECT_GE(qi.upper, qi.estimate);
+}
+
+TEST(TailStatistics, OneReplicationHasNoInterval) {
+  const std::vector<LatencyHistogram> runs{replication(90, 10)};
+  const QuantileInterval qi = quantile_interval(pointers(runs), 0.99, 0.95);
+  EXPECT_NEAR(qi.estimate, 10e-3, 1e-4);
+  EXPECT_TRUE(std::isinf(qi.lower) && qi.lower < 0);
+  EXPECT_TRUE(std::isinf(qi.upper) && qi.upper > 0);
+}
+
+TEST(TailStatistics, ExceedanceIsTheMeanOfTheReplicationsFractions) {
+  const std::vector<LatencyHistogram> runs{replication(90, 10), replication(92, 8), replication(88, 12)};
+  // 5 ms lies between the two values: every replication's fraction above it is exact.
+  const ExceedanceInterval e = exceedance_interval(pointers(runs), 5e-3, 0.95);
+  EXPECT_NEAR(e.estimate, 0.10, 1e-12);
+  EXPECT_NEAR(e.lower, 0.10 - kHalfWidth, 1e-6);
+  EXPECT_NEAR(e.upper, 0.10 + kHalfWidth, 1e-6);
+  EXPECT_EQ(e.replications, 3u);
+  EXPECT_DOUBLE_EQ(e.min_samples, 100);
+}
+
+TEST(TailStatistics, ExceedanceAtAThresholdInsideABucketWidensByTheBucket) {
+  // Threshold 1 ms sits in the bucket holding the 1 ms samples: P(T > 1 ms) is between the fraction above that
+  // bucket (0.10) and the fraction above its lower edge (1.0). The interval says so instead of guessing.
+  const std::vector<LatencyHistogram> runs{replication(90, 10), replication(92, 8), replication(88, 12)};
+  const ExceedanceInterval e = exceedance_interval(pointers(runs), 1e-3, 0.95);
+  EXPECT_NEAR(e.lower, 0.10 - kHalfWidth, 1e-6);
+  EXPECT_DOUBLE_EQ(e.upper, 1.0);
+  EXPECT_GT(e.estimate, 0.10);
+  EXPECT_LT(e.estimate, 1.0);
+}
+
+TEST(TailStatistics, ReplicationsNeededScaleWithTheSquaredRatio) {
+  // Half-width 0.004 around 0.012, limit 0.01: the interval must shrink by 2, that is 4 x the replications.
+  EXPECT_EQ(replications_needed(4, 0.012, 0.004, 0.01), std::optional<std::size_t>(16));
+  EXPECT_EQ(replications_needed(10, 0.02, 0.001, 0.01), std::optional<std::size_t>(11)); // already decided: n + 1
+  EXPECT_FALSE(replications_needed(4, 0.01, 0.004, 0.01));                              // on the limit
+}
+
+TEST(ReplicatedFigures, WarnsAboutAnOutlierThatPutsTheLowerBoundBelowZero) {
+  // Means 1, 1, 1, 10 ms: mean 3.25, s = 4.5, t(0.975, 3) = 3.182446: half-width 7.16 > mean, lower < 0.
+  std::vector<std::map<std::string, double>> figures;
+  for (double v : {1e-3, 1e-3, 1e-3, 10e-3})
+    figures.push_back({{"summary.latency_s.mean", v}, {"control.locks.matrix.wait_s.mean", v}});
+  const ReplicatedFigures f = summarize_replications({}, figures, 0.95);
+  const ConfidenceInterval& ci = f.intervals.at("summary.latency_s.mean");
+  EXPECT_NEAR(ci.mean, 3.25e-3, 1e-15);
+  EXPECT_NEAR(ci.half_width, 3.182446 * 4.5e-3 / 2, 1e-8);
+  ASSERT_EQ(f.warnings.size(), 1u); // the lock's figure is not one people read in a summary
+  EXPECT_EQ(f.warnings[0].figure, "summary.latency_s.mean");
+  EXPECT_NE(f.warnings[0].message.find("below 0"), std::string::npos);
+}
+
+TEST(ReplicatedFigures, QuantilesComePooledWithTheirMethodAndTooFewTailSamplesAreWarnedAbout) {
+  std::vector<Json> results;
+  for (int r = 0; r < 3; ++r) {
+    LatencyHistogram h = replication(90 + r, 10 - r);
+    results.push_back(Json{{"histograms", {{"all", histogram_json(h)}, {"guests", {{"g", histogram_json(h)}}}}}});
+  }
+  std::vector<const Json*> pointers_;
+  for (const Json& j : results)
+    pointers_.push_back(&j);
+  const ReplicatedFigures f = summarize_replications(pointers_, {{}, {}, {}}, 0.95);
+  EXPECT_EQ(f.methods.at("summary.latency_s.p99"), "exceedance");
+  EXPECT_EQ(f.methods.at("guests.g.latency_s.max"), "largest");
+  EXPECT_DOUBLE_EQ(f.intervals.at("summary.latency_s.max").mean, 10e-3);
+  // 100 samples per replication hold 1 expected sample above a p99: warned, for the overall and the guest's.
+  int tail_warnings = 0;
+  for (const StatWarning& w : f.warnings)
+    if (w.figure.ends_with(".p99") && w.message.find("samples expected above") != std::string::npos)
+      ++tail_warnings;
+  EXPECT_EQ(tail_warnings, 2);
+}
+
+} // namespace
+} // namespace apq
