@@ -117,7 +117,13 @@ ReplicatedFigures summarize_replications(const std::vector<const Json*>& results
                                          const std::vector<std::map<std::string, double>>& figures, double level) {
   ReplicatedFigures out;
   out.intervals = figure_intervals(figures, level);
-  for (const auto& [prefix, histograms] : replication_histograms(results)) {
+  const auto all_histograms = replication_histograms(results);
+  std::size_t guest_prefixes = 0;
+  for (const auto& [prefix, histograms] : all_histograms)
+    guest_prefixes += prefix.starts_with("guests.");
+  for (const auto& [prefix, histograms] : all_histograms) {
+    // One guest: its figures are the overall ones, warned about once.
+    const bool echo = guest_prefixes == 1 && prefix.starts_with("guests.");
     std::vector<const LatencyHistogram*> runs;
     double largest = 0;
     for (const LatencyHistogram& h : histograms) {
@@ -132,12 +138,21 @@ ReplicatedFigures summarize_replications(const std::vector<const Json*>& results
       out.intervals[path] = ConfidenceInterval{qi.estimate, (qi.upper - qi.lower) / 2, qi.lower, qi.upper,
                                                static_cast<int>(qi.replications)};
       out.methods[path] = "exceedance";
-      if (qi.replications >= 2 && qi.min_tail_samples < kMinTailSamples && headline(path)) {
-        char text[320];
+      if (qi.replications < 2 || !headline(path) || echo)
+        continue;
+      char text[400];
+      if (qi.min_tail_samples < kMinTailSamples) {
         std::snprintf(text, sizeof text,
                       "a replication has only %.3g samples expected above its %s (fewer than %.0f): the interval may "
                       "not hold; lengthen the runs (each replication needs its own tail samples)",
                       qi.min_tail_samples, name, kMinTailSamples);
+        out.warnings.push_back(StatWarning{path, text});
+      } else if (qi.effective_tail_samples < kMinEffectiveTailSamples) {
+        std::snprintf(text, sizeof text,
+                      "the replications disagree so much on how many samples lie above the %s that together they "
+                      "amount to about %.2g independent samples (fewer than %.0f): the tail comes in a few large "
+                      "bursts; the interval may not hold; lengthen the runs",
+                      name, qi.effective_tail_samples, kMinEffectiveTailSamples);
         out.warnings.push_back(StatWarning{path, text});
       }
     }

@@ -36,22 +36,42 @@ Exceedances exceedances(const std::vector<const LatencyHistogram*>& runs) {
   return out;
 }
 
-/** Student-t interval of the mean of the replications' fractions above bucket b. */
+/** Interval of the mean of the replications' fractions above bucket b.
+ *
+ * Fractions of rare events are right-skewed across replications, often heavily: tail events come in clusters (one
+ * congested period brings many), so that one replication in ten may hold as many as the nine others. A Student-t
+ * interval on them is then too low on its upper side (the measured coverage of p999 intervals of 20 s M/M/4 runs at
+ * rho 0.8 was 0.87). Their logarithms are nearly symmetric: the interval is made for the mean of a lognormal by the
+ * modified Cox method (Olsson, "Confidence intervals for the mean of a log-normal distribution", J. Statistics
+ * Education 13(1), 2005): exp(y + s^2/2 +- t sqrt(s^2/n + s^4/(2(n-1)))), y and s over log(fraction + 0.5/samples)
+ * (half a sample keeps replications without any exceedance finite), the half sample taken off again. */
 struct Band {
   double mean, lower, upper, half_width;
 };
 
 Band band(const Exceedances& e, std::size_t b, double t) {
   const auto n = static_cast<double>(e.above.size());
-  double mean = 0;
-  for (const auto& r : e.above)
-    mean += r[b];
+  double mean = 0, log_mean = 0, offset = 0;
+  for (std::size_t r = 0; r < e.above.size(); ++r) {
+    const double half = 0.5 / e.samples[r];
+    mean += e.above[r][b];
+    log_mean += std::log(e.above[r][b] + half);
+    offset += half;
+  }
   mean /= n;
+  log_mean /= n;
+  offset /= n;
   double squares = 0;
-  for (const auto& r : e.above)
-    squares += (r[b] - mean) * (r[b] - mean);
-  const double half_width = t * std::sqrt(squares / (n - 1) / n);
-  return Band{mean, mean - half_width, mean + half_width, half_width};
+  for (std::size_t r = 0; r < e.above.size(); ++r) {
+    const double d = std::log(e.above[r][b] + 0.5 / e.samples[r]) - log_mean;
+    squares += d * d;
+  }
+  const double s2 = squares / (n - 1);
+  const double centre = log_mean + s2 / 2;
+  const double spread = t * std::sqrt(s2 / n + s2 * s2 / (2 * (n - 1)));
+  const double lower = std::clamp(std::exp(centre - spread) - offset, 0.0, mean);
+  const double upper = std::max(mean, std::exp(centre + spread) - offset);
+  return Band{mean, lower, upper, std::max(mean - lower, upper - mean)};
 }
 
 void check_geometry(const std::vector<const LatencyHistogram*>& runs) {
@@ -102,6 +122,19 @@ QuantileInterval quantile_interval(const std::vector<const LatencyHistogram*>& r
   }
   // Never narrower than the resolution: the estimate's whole bucket is inside.
   const std::size_t home = pooled.bucket_index(out.estimate);
+  {
+    // Dispersion of the fractions above the estimate's bucket's lower edge (above bucket home - 1).
+    const std::size_t edge = home == 0 ? 0 : home - 1;
+    double mean = 0, squares = 0;
+    for (const auto& r : e.above)
+      mean += r[edge];
+    mean /= static_cast<double>(e.above.size());
+    for (const auto& r : e.above)
+      squares += (r[edge] - mean) * (r[edge] - mean);
+    const double variance = squares / static_cast<double>(e.above.size() - 1);
+    out.effective_tail_samples =
+        variance > 0 ? static_cast<double>(e.above.size()) * mean * mean / variance : (mean > 0 ? kInf : 0.0);
+  }
   out.lower = std::min(lower, pooled.bucket_lower(home));
   out.upper = std::max(upper, pooled.bucket_upper(home));
   return out;

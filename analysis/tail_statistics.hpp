@@ -5,10 +5,12 @@
 // the tail: the p999 of 10 000 samples sits on its 10th-largest value), averaging biased values keeps the bias, and
 // histogram buckets make replications agree exactly, which gives intervals of width 0 that miss. What is unbiased
 // in each replication is a fraction: p_r(x) = (samples above x) / (samples), whose mean over replications estimates
-// P(T > x) and has a valid Student-t interval (replications are independent, whatever the correlation inside one
-// run). A quantile's interval is the inversion of that test (Lehmann, "Testing Statistical Hypotheses", §3.5: the
-// set of x whose exceedance interval contains 1 - q), evaluated at bucket edges, so it is never narrower than one
-// bucket. The point estimate is the quantile of the pooled histogram.
+// P(T > x) (replications are independent, whatever the correlation inside one run). Those fractions are right-skewed
+// for rare events (tail samples come in bursts), so their interval is that of a lognormal mean (modified Cox
+// method, see tail_statistics.cpp) rather than Student's symmetric one, which the coverage study found too low. A
+// quantile's interval is the inversion of that test (Lehmann, "Testing Statistical Hypotheses", §3.5: the set of x
+// whose exceedance interval contains 1 - q), evaluated at bucket edges, so it is never narrower than one bucket.
+// The point estimate is the quantile of the pooled histogram.
 
 #include "analysis/latency_histogram.hpp"
 #include "analysis/student_t.hpp"
@@ -26,6 +28,10 @@ struct QuantileInterval {
   double upper = 0;    ///< a bucket edge; +inf when no replication resolves the tail
   std::size_t replications = 0;
   double min_tail_samples = 0; ///< smallest n_r (1 - q) over the replications: samples expected above the quantile
+  /** How many independent samples the replications' fractions above the estimate amount to: R / cv^2, cv their
+   * coefficient of variation. Tail samples come in clusters (a congested period brings many), so this is far below
+   * the raw count at high load, and it is what the interval's validity depends on. */
+  double effective_tail_samples = 0;
 };
 
 /** @brief Quantile q of latency over replications (one histogram each, same geometry): pooled estimate and the
@@ -45,7 +51,7 @@ struct ExceedanceInterval {
   double min_samples = 0; ///< fewest samples in one replication
 };
 
-/** @brief P(T > threshold) as the mean of the replications' fractions, with a Student-t interval. The threshold
+/** @brief P(T > threshold) as the mean of the replications' fractions, with its interval. The threshold
  *  falls inside a histogram bucket: the interval's lower bound uses the fraction above the bucket's upper edge,
  *  its upper bound the fraction above its lower edge, so the bucket's width widens it rather than hides in it.
  *  With fewer than 2 replications the bounds are 0 and 1. */

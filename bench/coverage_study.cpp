@@ -11,6 +11,7 @@
 // tool's promise is that an interval it does not warn about holds. The run takes a few minutes on 2 cores (about
 // 8000 simulated runs at the defaults); it is a study, not a unit test, and asserts nothing.
 
+#include "analysis/tail_statistics.hpp"
 #include "models/analytic/queueing_formulas.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -58,6 +59,8 @@ const Figure kFigures[] = {
 struct Tally {
   int experiments = 0, covered = 0;
   int quiet = 0, quiet_covered = 0; // experiments without a warning on this figure
+  int below = 0;                    // misses where the whole interval lies below the truth
+  int bins[4][2] = {};              // by effective tail samples (<10, <20, <50, more): experiments, covered
   double relative_error_sum = 0;    // of the point estimate, to see a bias
 };
 
@@ -72,10 +75,21 @@ struct Options {
 struct Reported {
   double estimate = NAN, lower = NAN, upper = NAN;
   bool warned = false;
+  double effective = INFINITY; // quantiles: the effective number of tail samples over the replications
 };
 
-Reported reported(const ReplicatedResult& result, const std::string& path) {
+Reported reported(const ReplicatedResult& result, const std::string& path, double q) {
   Reported out;
+  if (q > 0) {
+    std::vector<const Json*> results;
+    for (const Replication& r : result.runs)
+      results.push_back(&r.result);
+    const auto histograms = replication_histograms(results).at("summary.latency_s");
+    std::vector<const LatencyHistogram*> runs;
+    for (const LatencyHistogram& h : histograms)
+      runs.push_back(&h);
+    out.effective = quantile_interval(runs, q, 0.95).effective_tail_samples;
+  }
   const auto it = result.intervals().find(path);
   if (it == result.intervals().end())
     return out;
@@ -108,11 +122,15 @@ void run_case(const Case& c, const Options& options) {
     experiment.jobs = options.jobs;
     const ReplicatedResult result = replicate(scenario, rule, experiment);
     for (std::size_t f = 0; f < std::size(kFigures); ++f) {
-      const Reported r = reported(result, kFigures[f].path);
+      const Reported r = reported(result, kFigures[f].path, kFigures[f].q);
+      const int bin = r.effective < 10 ? 0 : r.effective < 20 ? 1 : r.effective < 50 ? 2 : 3;
+      tallies[f].bins[bin][0] += 1;
+      tallies[f].bins[bin][1] += r.lower <= truth[f] && truth[f] <= r.upper;
       const bool covered = r.lower <= truth[f] && truth[f] <= r.upper;
       Tally& t = tallies[f];
       ++t.experiments;
       t.covered += covered;
+      t.below += r.upper < truth[f];
       t.relative_error_sum += (r.estimate - truth[f]) / truth[f];
       if (!r.warned) {
         ++t.quiet;
@@ -127,9 +145,13 @@ void run_case(const Case& c, const Options& options) {
     char quiet[64] = "-";
     if (t.quiet > 0)
       std::snprintf(quiet, sizeof quiet, "%.3f (%d)", static_cast<double>(t.quiet_covered) / t.quiet, t.quiet);
-    std::printf("%-14s %-5s truth %9.4g ms  coverage %.3f (+-%.3f)  without warning %-13s  bias %+.2f%%\n", c.name,
-                kFigures[f].label, truth[f] * 1e3, coverage, uncertainty, quiet,
-                100 * t.relative_error_sum / t.experiments);
+    std::printf("%-14s %-5s truth %9.4g ms  coverage %.3f (+-%.3f)  without warning %-13s  bias %+.2f%%  "
+                "misses below %d of %d\n",
+                c.name, kFigures[f].label, truth[f] * 1e3, coverage, uncertainty, quiet,
+                100 * t.relative_error_sum / t.experiments, t.below, t.experiments - t.covered);
+    if (kFigures[f].q > 0)
+      std::printf("    by effective tail samples: <10 %d/%d, 10-20 %d/%d, 20-50 %d/%d, >=50 %d/%d\n", t.bins[0][1],
+                  t.bins[0][0], t.bins[1][1], t.bins[1][0], t.bins[2][1], t.bins[2][0], t.bins[3][1], t.bins[3][0]);
   }
   std::fflush(stdout);
 }

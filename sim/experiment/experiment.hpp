@@ -66,9 +66,13 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
 /** The scenario with another seed: same configuration, streams seeded from `seed`. */
 Scenario with_seed(const Scenario& scenario, uint64_t seed);
 
-/** Figures over replications with their warnings, plus the steady-state check: when the scenario has no scripted
- * reconfiguration, a measured period whose first half differs from its second across replications (paired t) is
- * warned about, since the figures then describe the transient from an empty system, not the steady state. */
+/** Runs are warned about when they measure fewer than this many times twice the latency's correlation time. */
+inline constexpr double kMinIndependentStretches = 20;
+
+/** Figures over replications with their warnings (summarize_replications), plus two checks of the runs' length:
+ * against the latency's correlation time (too few independent stretches per run), and, for scenarios without
+ * scripted reconfiguration, against the start-up transient (MSER-5 on each replication's whole series places its
+ * end after the warm-up, for most replications). */
 ReplicatedFigures summarize(const Scenario& scenario, const std::vector<Replication>& runs, double confidence);
 
 /** The replication summary document of `apqsim run` with replications. */

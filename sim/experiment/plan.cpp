@@ -226,6 +226,7 @@ SloVerdict judge(const Slo& slo, const Scenario& scenario, const std::vector<Rep
       samples += h.count();
     }
     const ExceedanceInterval e = exceedance_interval(pointers, slo.limit, level);
+    v.tail_samples = e.min_samples * (1 - slo.quantile);
     v.estimate = e.estimate;
     v.lower = e.lower;
     v.upper = e.upper;
@@ -322,12 +323,25 @@ PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, con
       const auto runs = run_replications({&scenario}, 0, static_cast<std::size_t>(spec.replications), options);
       const ReplicatedFigures figures = summarize(scenario, runs[0], spec.confidence);
       outcome.intervals = figures.intervals;
-      outcome.warnings = figures.warnings;
+      // What bears on the verdicts: the experiment's own warnings (warm-up, stationarity), not those of figures
+      // the SLOs do not use; a latency SLO's own sample size is checked below.
+      for (const StatWarning& w : figures.warnings)
+        if (w.figure.empty())
+          outcome.warnings.push_back(w);
       outcome.simulated = true;
       outcome.replications = runs[0].size();
       bool any_fails = false, any_undecided = false;
       for (const Slo& slo : result.spec.slos) {
         SloVerdict v = judge(slo, scenario, runs[0], level);
+        if (v.tail_samples < kMinTailSamples && slo.kind == Slo::Kind::quantile) {
+          char text[300];
+          std::snprintf(text, sizeof text,
+                        "%s: a replication has only %.3g requests expected above %s (fewer than %.0f): the verdict "
+                        "may not hold; lengthen the runs",
+                        slo.label().c_str(), v.tail_samples, units::format_duration(slo.limit).c_str(),
+                        kMinTailSamples);
+          outcome.warnings.push_back(StatWarning{"", text});
+        }
         any_fails = any_fails || v.verdict == SloVerdict::Verdict::fails;
         if (v.verdict == SloVerdict::Verdict::undecided) {
           any_undecided = true;

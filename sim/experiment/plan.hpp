@@ -12,6 +12,7 @@
 
 #include "sim/experiment/experiment.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <optional>
 
@@ -57,6 +58,7 @@ struct SloVerdict {
   double lower = 0, upper = 0;
   double compared_with = 0;                ///< 1 - q for quantile SLOs, the limit otherwise
   std::optional<std::size_t> replications_needed; ///< undecided: about how many would decide
+  double tail_samples = INFINITY; ///< quantile SLOs: fewest requests one replication is expected to have above x
   std::string text;                        ///< one line for people
 };
 

@@ -1,6 +1,7 @@
 // Experiments: replications and their seeds, common random numbers across variants, the stopping rule, sweep
 // resume and sharding. Every run happens in forked children (this process never creates an engine).
 
+#include "models/analytic/queueing_formulas.hpp"
 #include "sim/experiment/compare.hpp"
 #include "sim/experiment/plan.hpp"
 #include "sim/experiment/sweep.hpp"
@@ -172,7 +173,7 @@ TEST(Experiment, ShortRunsFromEmptyAreWarnedAboutAsNotSteady) {
   const ReplicatedResult result = replicate(scenario, rule, options);
   bool warned = false;
   for (const StatWarning& w : result.figures.warnings)
-    warned = warned || w.message.find("not a steady state") != std::string::npos;
+    warned = warned || w.message.find("start-up transient") != std::string::npos;
   EXPECT_TRUE(warned);
 }
 
@@ -238,6 +239,107 @@ TEST(Plan, CapacityBoundCountsEachCardsShareOfTheWork) {
   // api adds 20k/s (high and low states alike weigh 2 s) of 0.8 x 8 us + 0.2 x 15 us = 9.4 us: 0.188 cards.
   for (const auto& [card, u] : utilization)
     EXPECT_NEAR(u, (40e3 * 54e-6 + 20e3 * 9.4e-6) / 3, 1e-9) << card;
+}
+
+} // namespace
+} // namespace apq
+
+namespace apq {
+namespace {
+
+/** A plan file next to the test's temporary directory. */
+fs::path plan_file(const std::string& name, const std::string& body) {
+  const fs::path dir = fs::temp_directory_path() / "apqsim-plan-test";
+  fs::create_directories(dir);
+  const fs::path file = dir / name;
+  std::ofstream(file) << "include = \"" << test::source_dir() << "/configs/validation/mmc.toml\"\n" << body;
+  return file;
+}
+
+/** The response time that M/M/4 (mean service 1 ms) at 2k/s exceeds with probability p. */
+double mmc_threshold(double p) { return analytic::mmc_response_quantile(4, 2000, 1000, 1 - p); }
+
+TEST(Plan, SlosForGuestPatternsAndGroupsExpandAtReading) {
+  const fs::path file = plan_file("patterns.toml", R"(
+[[cards]]
+ids = "0x01"
+type = "CEX8A"
+domains = "0x00-0x01"
+[[guests]]
+name = "web-1"
+adapters = "0x01"
+domains = "0x00"
+arrival = { process = "poisson", rate = "10/s" }
+[[guests]]
+name = "web-2"
+adapters = "0x01"
+domains = "0x01"
+arrival = { process = "poisson", rate = "10/s" }
+[plan]
+slo = { failed = 0.001, guests = { "web-*" = { p99 = "5ms", loss = 0.01 } }, groups = { front = { guests = ["web-2", "web-?"], p999 = "9ms" } } }
+[[plan.factors]]
+path = "run.seed"
+values = [1]
+)");
+  const PlanSpec spec = read_plan_spec(file);
+  std::vector<std::string> labels;
+  for (const Slo& slo : spec.slos)
+    labels.push_back(slo.label());
+  EXPECT_EQ(labels, (std::vector<std::string>{"failed <= 0.1%", "web-1 p99 <= 5ms", "web-1 loss <= 1%",
+                                              "web-2 p99 <= 5ms", "web-2 loss <= 1%", "front p999 <= 9ms"}));
+  EXPECT_EQ(spec.slos.back().guests, (std::vector<std::string>{"web-2", "web-1"})); // each once
+  EXPECT_EQ(spec.replications, 10) << "at least 10 replications by default";
+
+  const fs::path bad = plan_file("bad.toml", R"(
+[plan]
+slo = { guests = { "db*" = { p99 = "5ms" } } }
+[[plan.factors]]
+path = "run.seed"
+values = [1]
+)");
+  try {
+    read_plan_spec(bad);
+    FAIL() << "a pattern that matches no guest must be an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no guest named or matching 'db*'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Plan, LatencySlosAreJudgedAsExceedanceWithThreeVerdicts) {
+  // M/M/4 at rho 0.5: thresholds the response time exceeds 0.3%, 1% and 3% of the time. "p99 <= x" is
+  // P(T > x) <= 1%: the first meets, the last fails, and the one on the edge cannot be told from 1%.
+  char body[1024];
+  std::snprintf(body, sizeof body, R"(
+[run]
+horizon = "2s"
+warmup = "0.2s"
+[plan]
+slo = { p99 = "%.9fs", guests = { "g*" = { p99 = "%.9fs" } }, groups = { edge = { guests = ["g0"], p99 = "%.9fs" } } }
+[[plan.factors]]
+path = "guests.0.arrival.rate"
+values = ["2k/s"]
+)",
+                mmc_threshold(0.03), mmc_threshold(0.003), mmc_threshold(0.01));
+  const PlanSpec spec = read_plan_spec(plan_file("verdicts.toml", body));
+  ExperimentOptions options;
+  options.jobs = 2;
+  const PlanResult result = run_plan(plan_file("verdicts.toml", body), spec, options);
+  ASSERT_EQ(result.outcomes.size(), 1u);
+  const CandidateOutcome& o = result.outcomes[0];
+  ASSERT_EQ(o.verdicts.size(), 3u);
+  EXPECT_EQ(o.verdicts[0].verdict, SloVerdict::Verdict::fails) << o.verdicts[0].text;
+  EXPECT_EQ(o.verdicts[1].verdict, SloVerdict::Verdict::meets) << o.verdicts[1].text;
+  EXPECT_EQ(o.verdicts[2].verdict, SloVerdict::Verdict::undecided) << o.verdicts[2].text;
+  EXPECT_TRUE(o.verdicts[2].replications_needed.has_value());
+  EXPECT_NE(o.verdicts[2].text.find("replications would decide"), std::string::npos);
+  EXPECT_EQ(o.verdict, SloVerdict::Verdict::fails);
+  EXPECT_EQ(o.replications, 10u);
+  // The fraction above each threshold, within its interval, is near theory (1% bucket resolution aside).
+  EXPECT_NEAR(o.verdicts[0].estimate, 0.03, 0.006);
+  EXPECT_NEAR(o.verdicts[1].estimate, 0.003, 0.0015);
+  const std::string report = plan_report(result);
+  EXPECT_NE(report.find("Bonferroni"), std::string::npos);
+  EXPECT_NE(report.find("200ms..2s"), std::string::npos) << "the SLO window is stated";
 }
 
 } // namespace
