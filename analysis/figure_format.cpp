@@ -90,7 +90,8 @@ std::string format_value(double value, FigureKind kind) {
 }
 
 std::string format_interval(double estimate, double half_width, FigureKind kind) {
-  const Scale s = scale_for(estimate != 0 ? estimate : half_width, kind);
+  // One unit for both, chosen by the larger: "0.5 +- 24.7 s", not "486 +- 24743 ms".
+  const Scale s = scale_for(std::isfinite(half_width) ? std::max(std::abs(estimate), half_width) : estimate, kind);
   const double v = estimate / s.factor, h = half_width / s.factor;
   if (!std::isfinite(half_width))
     return with_unit(fixed(v, decimals_for(v, 0)), s.unit, kind) + " +- n/a";

@@ -99,13 +99,20 @@ const std::pair<double, const char*> kQuantiles[] = {
 
 /** Figures people read in summaries and tables: their intervals are checked for sense. */
 bool headline(const std::string& path) {
-  if (path.ends_with(".max") || path.ends_with(".min") || path.ends_with("_by_errno") || path.ends_with(".p9999"))
+  static const char* const kSuffixes[] = {".throughput_per_s", ".completed", ".failed", ".latency_s.mean",
+                                          ".latency_s.p50",    ".latency_s.p90", ".latency_s.p99", ".latency_s.p999",
+                                          ".extra_delay_request_s", ".slow", ".time_to_recover_s.max"};
+  if (path.starts_with("derived."))
+    return true;
+  if (!path.starts_with("summary.") && !path.starts_with("guests.") && !path.starts_with("reconfiguration.impact."))
     return false;
-  return path.starts_with("summary.") || path.starts_with("guests.") || path.starts_with("reconfiguration.impact.") ||
-         path.starts_with("derived.");
+  for (const char* suffix : kSuffixes)
+    if (path.ends_with(suffix))
+      return true;
+  return false;
 }
 
-/** Figures that can be negative: an interval below 0 is no sign of trouble there. */
+/** Figures that can be negative, or differences: an interval around 0 is no sign of trouble there. */
 bool signed_figure(const std::string& path) {
   return path.find("throughput_loss") != std::string::npos || path.find("lost_request") != std::string::npos ||
          path.find("extra_delay") != std::string::npos || path.find("excess_slow") != std::string::npos;
@@ -166,7 +173,9 @@ ReplicatedFigures summarize_replications(const std::vector<const Json*>& results
         ci.half_width == 0)
       continue;
     char text[320];
-    if (!signed_figure(path) && ci.lower < 0) {
+    if (signed_figure(path))
+      continue;
+    if (ci.lower < 0) {
       std::snprintf(text, sizeof text,
                     "the interval reaches below 0 (%.4g +- %.4g): the replications disagree too much for a Student-t "
                     "interval (an outlier?); look at them one by one (--json) or run more",

@@ -44,12 +44,31 @@ Exceedances exceedances(const std::vector<const LatencyHistogram*>& runs) {
  * rho 0.8 was 0.87). Their logarithms are nearly symmetric: the interval is made for the mean of a lognormal by the
  * modified Cox method (Olsson, "Confidence intervals for the mean of a log-normal distribution", J. Statistics
  * Education 13(1), 2005): exp(y + s^2/2 +- t sqrt(s^2/n + s^4/(2(n-1)))), y and s over log(fraction + 0.5/samples)
- * (half a sample keeps replications without any exceedance finite), the half sample taken off again. */
+ * (half a sample, taken off again, for the continuity of counts). */
 struct Band {
   double mean, lower, upper, half_width;
 };
 
+Band student_band(const Exceedances& e, std::size_t b, double t) {
+  const auto n = static_cast<double>(e.above.size());
+  double mean = 0;
+  for (const auto& r : e.above)
+    mean += r[b];
+  mean /= n;
+  double squares = 0;
+  for (const auto& r : e.above)
+    squares += (r[b] - mean) * (r[b] - mean);
+  const double half_width = t * std::sqrt(squares / (n - 1) / n);
+  return Band{mean, std::max(0.0, mean - half_width), mean + half_width, half_width};
+}
+
 Band band(const Exceedances& e, std::size_t b, double t) {
+  // A replication without any sample above: the fractions are not lognormal but a mixture with a mass at 0 (the tail
+  // comes from events some replications do not have, such as a queue reset), where the log's variance explodes;
+  // Student's interval is the sensible one there.
+  for (const auto& r : e.above)
+    if (r[b] == 0)
+      return student_band(e, b, t);
   const auto n = static_cast<double>(e.above.size());
   double mean = 0, log_mean = 0, offset = 0;
   for (std::size_t r = 0; r < e.above.size(); ++r) {
@@ -67,6 +86,11 @@ Band band(const Exceedances& e, std::size_t b, double t) {
     squares += d * d;
   }
   const double s2 = squares / (n - 1);
+  // Fractions spread over more than a factor of about 4 either way (log-variance above 2): the lognormal's mean
+  // correction exp(s^2/2), estimated from a few replications, then says more about the model than the data. Such a
+  // figure amounts to few effective samples and is warned about; Student's interval is the plain one to give.
+  if (s2 > 2)
+    return student_band(e, b, t);
   const double centre = log_mean + s2 / 2;
   const double spread = t * std::sqrt(s2 / n + s2 * s2 / (2 * (n - 1)));
   const double lower = std::clamp(std::exp(centre - spread) - offset, 0.0, mean);
@@ -168,6 +192,17 @@ ExceedanceInterval exceedance_interval(const std::vector<const LatencyHistogram*
     sum += surely + inside * (maybe - surely);
   }
   out.estimate = sum / static_cast<double>(e.above.size());
+  {
+    double mean = 0, squares = 0;
+    for (const auto& r : e.above)
+      mean += r[b];
+    mean /= static_cast<double>(e.above.size());
+    for (const auto& r : e.above)
+      squares += (r[b] - mean) * (r[b] - mean);
+    const double variance = e.above.size() > 1 ? squares / static_cast<double>(e.above.size() - 1) : 0;
+    out.effective_samples =
+        variance > 0 ? static_cast<double>(e.above.size()) * mean * mean / variance : (mean > 0 ? kInf : 0.0);
+  }
   if (e.above.size() < 2) {
     out.lower = 0;
     out.upper = 1;

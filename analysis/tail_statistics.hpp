@@ -49,6 +49,8 @@ struct ExceedanceInterval {
   double half_width = 0;
   std::size_t replications = 0;
   double min_samples = 0; ///< fewest samples in one replication
+  /** R / cv^2 of the replications' fractions above the threshold: how many independent samples they amount to. */
+  double effective_samples = 0;
 };
 
 /** @brief P(T > threshold) as the mean of the replications' fractions, with its interval. The threshold

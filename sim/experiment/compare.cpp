@@ -111,7 +111,10 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
         if (a != figures[v][r].end() && b != figures[0][r].end())
           differences.push_back(a->second - b->second);
       }
-      if (differences.size() < 2)
+      // Figures identical in every pair (0 EBUSY under two blocking strategies) hold no test: left out of the count.
+      const bool identical =
+          std::all_of(differences.begin(), differences.end(), [](double d) { return d == 0; });
+      if (differences.size() < 2 || identical)
         continue;
       result.comparisons.push_back(PairedComparison{v, c.path, {}, paired_p_value(differences), false});
     }
@@ -184,6 +187,8 @@ std::string difference_cell(const CompareResult& result, std::size_t v, const Co
         text = "+" + text;
       return text + (pc.different ? " *" : "  ");
     }
+  if (auto it = result.paired[v].find(column.path); it != result.paired[v].end() && it->second.mean == 0)
+    return "identical  ";
   return "-";
 }
 

@@ -67,7 +67,7 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
 Scenario with_seed(const Scenario& scenario, uint64_t seed);
 
 /** Runs are warned about when they measure fewer than this many times twice the latency's correlation time. */
-inline constexpr double kMinIndependentStretches = 20;
+inline constexpr double kMinIndependentStretches = 40;
 
 /** Figures over replications with their warnings (summarize_replications), plus two checks of the runs' length:
  * against the latency's correlation time (too few independent stretches per run), and, for scenarios without

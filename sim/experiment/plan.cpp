@@ -227,6 +227,7 @@ SloVerdict judge(const Slo& slo, const Scenario& scenario, const std::vector<Rep
     }
     const ExceedanceInterval e = exceedance_interval(pointers, slo.limit, level);
     v.tail_samples = e.min_samples * (1 - slo.quantile);
+    v.effective_samples = e.effective_samples;
     v.estimate = e.estimate;
     v.lower = e.lower;
     v.upper = e.upper;
@@ -333,14 +334,24 @@ PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, con
       bool any_fails = false, any_undecided = false;
       for (const Slo& slo : result.spec.slos) {
         SloVerdict v = judge(slo, scenario, runs[0], level);
-        if (v.tail_samples < kMinTailSamples && slo.kind == Slo::Kind::quantile) {
-          char text[300];
-          std::snprintf(text, sizeof text,
-                        "%s: a replication has only %.3g requests expected above %s (fewer than %.0f): the verdict "
-                        "may not hold; lengthen the runs",
-                        slo.label().c_str(), v.tail_samples, units::format_duration(slo.limit).c_str(),
-                        kMinTailSamples);
-          outcome.warnings.push_back(StatWarning{"", text});
+        if (slo.kind == Slo::Kind::quantile && v.verdict != SloVerdict::Verdict::not_applicable) {
+          char text[400];
+          if (v.tail_samples < kMinTailSamples) {
+            std::snprintf(text, sizeof text,
+                          "%s: a replication has only %.3g requests expected above %s (fewer than %.0f): the "
+                          "verdict may not hold; lengthen the runs",
+                          slo.label().c_str(), v.tail_samples, units::format_duration(slo.limit).c_str(),
+                          kMinTailSamples);
+            outcome.warnings.push_back(StatWarning{"", text});
+          } else if (v.effective_samples < kMinEffectiveTailSamples) {
+            std::snprintf(text, sizeof text,
+                          "%s: the replications disagree so much on the share of requests above %s that together "
+                          "they amount to about %.2g independent samples (fewer than %.0f): the slow requests come "
+                          "in a few bursts (reconfiguration?); the verdict may not hold; lengthen the runs",
+                          slo.label().c_str(), units::format_duration(slo.limit).c_str(), v.effective_samples,
+                          kMinEffectiveTailSamples);
+            outcome.warnings.push_back(StatWarning{"", text});
+          }
         }
         any_fails = any_fails || v.verdict == SloVerdict::Verdict::fails;
         if (v.verdict == SloVerdict::Verdict::undecided) {

@@ -59,6 +59,7 @@ struct SloVerdict {
   double compared_with = 0;                ///< 1 - q for quantile SLOs, the limit otherwise
   std::optional<std::size_t> replications_needed; ///< undecided: about how many would decide
   double tail_samples = INFINITY; ///< quantile SLOs: fewest requests one replication is expected to have above x
+  double effective_samples = INFINITY; ///< quantile SLOs: R / cv^2 of the replications' fractions above x
   std::string text;                        ///< one line for people
 };
 
