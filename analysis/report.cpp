@@ -255,15 +255,15 @@ std::string impact_summary(const RunResult& result) {
   auto d = [](double seconds) { return units::format_duration(seconds); };
   out << "  " << impact.events.size() << (impact.events.size() == 1 ? " operation" : " operations")
       << "; a request belongs to an operation if it was issued in its window (start to end + " << d(impact.window_after)
-      << ") or the operation touched it (hung, discarded, reset, retried, failed for want of the queues it took),\n"
-      << "  wherever it completed\n";
+      << ")\n  or the operation touched it (hung, discarded, reset, retried, failed for want of the queues it took), "
+         "wherever it completed\n";
   if (result.baseline.present) {
     const double lost = static_cast<double>(result.baseline.requests.completed) -
                         static_cast<double>(overall_counts(result).completed);
     std::snprintf(line, sizeof line,
                   "  completed-request deficit against the baseline (throughput_loss): %.3f%% (%.0f requests, %s of "
-                  "baseline throughput): requests that never completed; below capacity it stays near 0 however late "
-                  "they were (see extra delay)\n",
+                  "baseline throughput):\n  requests that never completed; below capacity it stays near 0 however "
+                  "late they were (see extra delay)\n",
                   100.0 * throughput_loss(result) + 0.0, lost,
                   d(result.baseline.throughput_per_s > 0 ? std::max(0.0, lost) / result.baseline.throughput_per_s : 0)
                       .c_str());
@@ -272,7 +272,7 @@ std::string impact_summary(const RunResult& result) {
     out << "  no baseline ([control] baseline = false): extra delay, slow requests and recovery are not known\n";
   }
   out << "\n";
-  std::snprintf(line, sizeof line, "  %-12s %9s %9s %8s %7s %6s %7s %8s %8s %8s %12s %13s %9s %9s %10s\n", "belongs",
+  std::snprintf(line, sizeof line, "  %-12s %9s %9s %8s %7s %6s %7s %8s %8s %8s %12s %13s %9s %9s %10s\n", "guest",
                 "offered", "completed", "ENODEV", "EIO", "stop", "unfin", "retried", "lost", "paired", "extra delay",
                 "slow/baseline", "p99", "base p99", "recover");
   out << line;
@@ -284,8 +284,8 @@ std::string impact_summary(const RunResult& result) {
                   static_cast<unsigned long long>(f.failed_eio), static_cast<unsigned long long>(f.failed_guest_stopped),
                   static_cast<unsigned long long>(f.unfinished), static_cast<unsigned long long>(f.retried),
                   static_cast<unsigned long long>(f.lost_in_card), paired ? count_text(f.paired).c_str() : "-",
-                  paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
-                  paired ? (count_text(f.slow) + "/" + count_text(f.baseline_slow)).c_str() : "-",
+                  paired && f.paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
+                  paired && f.paired ? (count_text(f.slow) + "/" + count_text(f.baseline_slow)).c_str() : "-",
                   h != nullptr && h->count() ? d(h->quantile(0.99)).c_str() : "-",
                   paired && base != nullptr && base->count() ? d(base->quantile(0.99)).c_str() : "-", recover.c_str());
     out << line;
@@ -322,10 +322,11 @@ std::string impact_summary(const RunResult& result) {
     std::string thresholds;
     for (std::size_t g = 0; g < result.guests.size() && g < impact.slow_threshold.size(); ++g)
       thresholds += (thresholds.empty() ? "" : ", ") + result.guests[g].name + " " + d(impact.slow_threshold[g]);
-    out << "  (extra delay in request-seconds, s*r: sum over requests completed in both runs of latency - baseline "
-           "latency; slow: over "
-        << thresholds << ", " << impact.slow_threshold_source
-        << "; recover: longest time from an operation's end until the guest's series is back to the baseline's)\n";
+    out << "  (extra delay in request-seconds, s*r: sum over the requests completed in both runs of latency - "
+           "baseline latency;\n  slow: over "
+        << thresholds << " (" << impact.slow_threshold_source
+        << ");\n  recover: the longest time from an operation's end until the guest's time series is back to the "
+           "baseline's)\n";
   }
   if (impact.events.empty())
     return out.str();
@@ -367,8 +368,8 @@ std::string impact_summary(const RunResult& result) {
                     static_cast<unsigned long long>(f.offered), static_cast<unsigned long long>(f.failed()),
                     static_cast<unsigned long long>(f.retried), static_cast<unsigned long long>(f.lost_in_card),
                     static_cast<unsigned long long>(f.unfinished),
-                    paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
-                    paired ? (count_text(f.slow) + "/" + count_text(f.baseline_slow)).c_str() : "-",
+                    paired && f.paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
+                    paired && f.paired ? (count_text(f.slow) + "/" + count_text(f.baseline_slow)).c_str() : "-",
                     recover_text(e.time_to_recover[g]).c_str());
       out << line;
     }

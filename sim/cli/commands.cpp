@@ -8,6 +8,7 @@
 #include "models/operation.hpp"
 #include "models/retry_policy.hpp"
 #include "models/strategy.hpp"
+#include "models/units.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
@@ -39,8 +40,12 @@ std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
   if (options.seed)
     out.push_back(ConfigOverride{"run.seed", std::to_string(*options.seed)});
   if (!options.series_window.empty()) {
-    if (options.series_window.find('"') != std::string::npos)
-      throw ConfigError("--series-window " + options.series_window, "expected a duration, e.g. 100ms");
+    try {
+      if (!(units::parse_duration(options.series_window) > 0))
+        throw std::invalid_argument("must be longer than 0s");
+    } catch (const std::exception& e) {
+      throw ConfigError("--series-window " + options.series_window, e.what());
+    }
     out.push_back(ConfigOverride{"run.series_window", "\"" + options.series_window + "\""});
   }
   return out;
