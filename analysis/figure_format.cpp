@@ -73,8 +73,8 @@ std::string with_unit(const std::string& number, const char* unit, FigureKind ki
   if (*unit == '\0')
     return number;
   // "2.50 ms", "21.6k/s", "0.012%", "33.4k"
-  const bool glued = kind == FigureKind::fraction || kind == FigureKind::count || unit[0] == 'k' || unit[0] == 'M' ||
-                     unit[0] == '/';
+  const bool glued =
+      kind == FigureKind::fraction || kind == FigureKind::count || unit[0] == 'k' || unit[0] == 'M' || unit[0] == '/';
   return number + (glued ? "" : " ") + unit;
 }
 

@@ -86,6 +86,9 @@ std::map<std::string, std::vector<LatencyHistogram>> replication_histograms(cons
     if (h.contains("reconfiguration"))
       for (const auto& [name, guest] : h.at("reconfiguration").items())
         add("reconfiguration.impact.guests." + name + ".latency_s", guest);
+    if (h.contains("reconfiguration_baseline"))
+      for (const auto& [name, guest] : h.at("reconfiguration_baseline").items())
+        add("reconfiguration.impact.guests." + name + ".baseline_latency_s", guest);
   }
   for (auto it = out.begin(); it != out.end();)
     it = seen[it->first] == results.size() ? std::next(it) : out.erase(it);
@@ -99,9 +102,10 @@ const std::pair<double, const char*> kQuantiles[] = {
 
 /** Figures people read in summaries and tables: their intervals are checked for sense. */
 bool headline(const std::string& path) {
-  static const char* const kSuffixes[] = {".throughput_per_s", ".completed", ".failed", ".latency_s.mean",
-                                          ".latency_s.p50",    ".latency_s.p90", ".latency_s.p99", ".latency_s.p999",
-                                          ".extra_delay_request_s", ".slow", ".time_to_recover_s.max"};
+  static const char* const kSuffixes[] = {
+      ".throughput_per_s",     ".completed",     ".failed",         ".latency_s.mean",        ".latency_s.p50",
+      ".latency_s.p90",        ".latency_s.p99", ".latency_s.p999", ".extra_delay_request_s", ".slow",
+      ".time_to_recover_s.max"};
   if (path.starts_with("derived."))
     return true;
   if (!path.starts_with("summary.") && !path.starts_with("guests.") && !path.starts_with("reconfiguration.impact."))

@@ -3,9 +3,9 @@
 // replications into Student-t confidence intervals, and paired differences between variants run with common
 // random numbers (replication r of every variant sees the same requests).
 
+#include "analysis/latency_histogram.hpp"
 #include "analysis/report.hpp"
 #include "analysis/student_t.hpp"
-#include "analysis/latency_histogram.hpp"
 
 #include <map>
 #include <string>

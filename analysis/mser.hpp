@@ -21,9 +21,9 @@ MserResult mser(const std::vector<double>& observations, std::size_t batch = 5);
 
 /** What MSER-5 concluded on a run's windows of mean latency, in seconds. */
 struct WarmupDetection {
-  double warmup = 0;         ///< the cut, within the first half of the run
-  bool reliable = true;      ///< false: the minimum lies beyond the first half; the run is too short to tell
-  double minimum_at = 0;     ///< where the minimum over the whole run lies
+  double warmup = 0;     ///< the cut, within the first half of the run
+  bool reliable = true;  ///< false: the minimum lies beyond the first half; the run is too short to tell
+  double minimum_at = 0; ///< where the minimum over the whole run lies
   std::size_t observations = 0;
 };
 

@@ -149,7 +149,9 @@ Json monitors_json(const ControlResult& control) {
   return out;
 }
 
-Json number_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+Json number_or_null(double x) {
+  return std::isfinite(x) ? Json(x) : Json(nullptr);
+}
 
 Json impact_json(const ImpactFigures& f, bool paired) {
   Json out;
@@ -163,7 +165,8 @@ Json impact_json(const ImpactFigures& f, bool paired) {
   out["lost_in_card"] = f.lost_in_card;
   out["paired"] = paired ? Json(f.paired) : Json(nullptr);
   out["extra_delay_request_s"] = paired ? Json(f.extra_delay) : Json(nullptr);
-  out["mean_extra_delay_s"] = paired && f.paired > 0 ? Json(f.extra_delay / static_cast<double>(f.paired)) : Json(nullptr);
+  out["mean_extra_delay_s"] =
+      paired && f.paired > 0 ? Json(f.extra_delay / static_cast<double>(f.paired)) : Json(nullptr);
   out["slow"] = paired ? Json(f.slow) : Json(nullptr);
   out["baseline_slow"] = paired ? Json(f.baseline_slow) : Json(nullptr);
   out["excess_slow"] =
@@ -210,8 +213,9 @@ Json reconfiguration_json(const RunResult& result) {
       }
     }
     j["time_to_recover_s"] =
-        paired ? Json{{"max", longest}, {"mean", known ? sum / static_cast<double>(known) : 0.0}, {"not_recovered", never}}
-               : Json(nullptr);
+        paired
+            ? Json{{"max", longest}, {"mean", known ? sum / static_cast<double>(known) : 0.0}, {"not_recovered", never}}
+            : Json(nullptr);
     guests[name] = std::move(j);
     whole_guests[name] = impact_json(impact.whole_run[g], paired);
     whole_all.add(impact.whole_run[g]);
@@ -244,7 +248,9 @@ Json reconfiguration_json(const RunResult& result) {
   return out;
 }
 
-std::string count_text(uint64_t n) { return std::to_string(n); }
+std::string count_text(uint64_t n) {
+  return std::to_string(n);
+}
 
 /** Per guest and per event: what the reconfiguration did to the requests. */
 std::string impact_summary(const RunResult& result) {
@@ -258,15 +264,15 @@ std::string impact_summary(const RunResult& result) {
       << ")\n  or the operation touched it (hung, discarded, reset, retried, failed for want of the queues it took), "
          "wherever it completed\n";
   if (result.baseline.present) {
-    const double lost = static_cast<double>(result.baseline.requests.completed) -
-                        static_cast<double>(overall_counts(result).completed);
-    std::snprintf(line, sizeof line,
-                  "  completed-request deficit against the baseline (throughput_loss): %.3f%% (%.0f requests, %s of "
-                  "baseline throughput):\n  requests that never completed; below capacity it stays near 0 however "
-                  "late they were (see extra delay)\n",
-                  100.0 * throughput_loss(result) + 0.0, lost,
-                  d(result.baseline.throughput_per_s > 0 ? std::max(0.0, lost) / result.baseline.throughput_per_s : 0)
-                      .c_str());
+    const double lost =
+        static_cast<double>(result.baseline.requests.completed) - static_cast<double>(overall_counts(result).completed);
+    std::snprintf(
+        line, sizeof line,
+        "  completed-request deficit against the baseline (throughput_loss): %.3f%% (%.0f requests, %s of "
+        "baseline throughput):\n  requests that never completed; below capacity it stays near 0 however "
+        "late they were (see extra delay)\n",
+        100.0 * throughput_loss(result) + 0.0, lost,
+        d(result.baseline.throughput_per_s > 0 ? std::max(0.0, lost) / result.baseline.throughput_per_s : 0).c_str());
     out << line;
   } else {
     out << "  no baseline ([control] baseline = false): extra delay, slow requests and recovery are not known\n";
@@ -278,10 +284,11 @@ std::string impact_summary(const RunResult& result) {
   out << line;
   auto row = [&](const std::string& name, const ImpactFigures& f, const LatencyHistogram* h,
                  const LatencyHistogram* base, const std::string& recover) {
-    std::snprintf(line, sizeof line, "  %-12s %9llu %9llu %8llu %7llu %6llu %7llu %8llu %8llu %8s %12s %13s %9s %9s %10s\n",
-                  name.c_str(), static_cast<unsigned long long>(f.offered),
-                  static_cast<unsigned long long>(f.completed), static_cast<unsigned long long>(f.failed_enodev),
-                  static_cast<unsigned long long>(f.failed_eio), static_cast<unsigned long long>(f.failed_guest_stopped),
+    std::snprintf(line, sizeof line,
+                  "  %-12s %9llu %9llu %8llu %7llu %6llu %7llu %8llu %8llu %8s %12s %13s %9s %9s %10s\n", name.c_str(),
+                  static_cast<unsigned long long>(f.offered), static_cast<unsigned long long>(f.completed),
+                  static_cast<unsigned long long>(f.failed_enodev), static_cast<unsigned long long>(f.failed_eio),
+                  static_cast<unsigned long long>(f.failed_guest_stopped),
                   static_cast<unsigned long long>(f.unfinished), static_cast<unsigned long long>(f.retried),
                   static_cast<unsigned long long>(f.lost_in_card), paired ? count_text(f.paired).c_str() : "-",
                   paired && f.paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
@@ -290,7 +297,9 @@ std::string impact_summary(const RunResult& result) {
                   paired && base != nullptr && base->count() ? d(base->quantile(0.99)).c_str() : "-", recover.c_str());
     out << line;
   };
-  auto recover_text = [&](double t) { return !paired ? std::string("-") : std::isfinite(t) ? d(t) : std::string("never"); };
+  auto recover_text = [&](double t) {
+    return !paired ? std::string("-") : std::isfinite(t) ? d(t) : std::string("never");
+  };
   LatencyHistogram all_latency, all_baseline;
   for (std::size_t g = 0; g < result.guests.size() && g < impact.guests.size(); ++g) {
     double longest = 0;
@@ -340,15 +349,17 @@ std::string impact_summary(const RunResult& result) {
   if (!all_shown) {
     auto cost = [&](std::size_t i) {
       const ImpactFigures& f = impact.events[i].all;
-      return paired ? f.extra_delay + static_cast<double>(f.failed()) : static_cast<double>(f.failed() + f.lost_in_card);
+      return paired ? f.extra_delay + static_cast<double>(f.failed())
+                    : static_cast<double>(f.failed() + f.lost_in_card);
     };
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
     order.resize(kShown);
     std::sort(order.begin(), order.end());
   }
-  out << "\n  per operation" << (all_shown ? "" : " (the " + std::to_string(kShown) + " of " +
-                                                       std::to_string(impact.events.size()) +
-                                                       " that cost the most; all in --json)")
+  out << "\n  per operation"
+      << (all_shown ? ""
+                    : " (the " + std::to_string(kShown) + " of " + std::to_string(impact.events.size()) +
+                          " that cost the most; all in --json)")
       << ":\n";
   std::snprintf(line, sizeof line, "  %10s %-16s %-18s %-22s %-8s %-10s %9s %8s %7s %7s %8s %12s %13s %10s\n", "start",
                 "actor", "operation", "target", "result", "guest", "offered", "failed", "retried", "lost", "unfin",
@@ -361,7 +372,8 @@ std::string impact_summary(const RunResult& result) {
       if (f.offered == 0 && g > 0)
         continue;
       const bool first = g == 0;
-      std::snprintf(line, sizeof line, "  %10s %-16.16s %-18.18s %-22.22s %-8.8s %-10.10s %9llu %8llu %7llu %7llu %8llu %12s %13s %10s\n",
+      std::snprintf(line, sizeof line,
+                    "  %10s %-16.16s %-18.18s %-22.22s %-8.8s %-10.10s %9llu %8llu %7llu %7llu %8llu %12s %13s %10s\n",
                     first ? (units::format_duration(e.event.start)).c_str() : "", first ? e.event.actor.c_str() : "",
                     first ? e.event.op.c_str() : "", first ? e.event.target.c_str() : "",
                     first ? e.event.result.c_str() : "", result.guests[g].name.c_str(),
@@ -475,9 +487,14 @@ Json histogram_json(const LatencyHistogram& h) {
   for (std::size_t b = 0; b < counts.size(); ++b)
     if (counts[b] > 0)
       buckets.push_back(Json::array({b, counts[b]}));
-  return Json{{"lowest_s", h.lowest()},   {"highest_s", h.highest()}, {"relative_error", h.relative_error()},
-              {"buckets", buckets},       {"sum_s", h.sum()},         {"min_s", h.min()},
-              {"max_s", h.max()},         {"underflow_max_s", h.underflow_max()}};
+  return Json{{"lowest_s", h.lowest()},
+              {"highest_s", h.highest()},
+              {"relative_error", h.relative_error()},
+              {"buckets", buckets},
+              {"sum_s", h.sum()},
+              {"min_s", h.min()},
+              {"max_s", h.max()},
+              {"underflow_max_s", h.underflow_max()}};
 }
 
 LatencyHistogram histogram_from_json(const Json& j) {
@@ -633,13 +650,11 @@ Json to_json(const RunResult& result) {
                                                 {"completed", result.baseline.guests[g].completed},
                                                 {"failed", result.baseline.guests[g].failed},
                                                 {"latency_s", summary_json(result.baseline.guest_latency[g])}};
-    out["baseline"] = Json{{"offered", result.baseline.requests.offered},
-                           {"completed", result.baseline.requests.completed},
-                           {"failed", result.baseline.requests.failed},
-                           {"throughput_per_s", result.baseline.throughput_per_s},
-                           {"latency_s", summary_json(result.baseline.latency)},
-                           {"guests", base_guests},
-                           {"series", series_json(result.baseline.series)}};
+    out["baseline"] = Json{
+        {"offered", result.baseline.requests.offered},        {"completed", result.baseline.requests.completed},
+        {"failed", result.baseline.requests.failed},          {"throughput_per_s", result.baseline.throughput_per_s},
+        {"latency_s", summary_json(result.baseline.latency)}, {"guests", base_guests},
+        {"series", series_json(result.baseline.series)}};
   }
   if (result.impact.enabled)
     out["reconfiguration"] = reconfiguration_json(result);
@@ -668,6 +683,12 @@ Json to_json(const RunResult& result) {
     for (std::size_t g = 0; g < result.guests.size() && g < result.impact.latency.size(); ++g)
       reconfiguration[result.guests[g].name] = histogram_json(result.impact.latency[g]);
     histograms["reconfiguration"] = reconfiguration;
+    if (result.impact.paired) {
+      Json baseline = Json::object();
+      for (std::size_t g = 0; g < result.guests.size() && g < result.impact.baseline_latency.size(); ++g)
+        baseline[result.guests[g].name] = histogram_json(result.impact.baseline_latency[g]);
+      histograms["reconfiguration_baseline"] = baseline;
+    }
   }
   return out;
 }
@@ -714,8 +735,9 @@ std::string human_summary(const RunResult& result, double wall_seconds) {
                     static_cast<unsigned long long>(c.failed_guest_stopped));
       out << line;
     }
-    std::snprintf(line, sizeof line, "%-14s\n", "  (ENODEV: no usable queue left; EIO: 10 attempts; guest stopped: in "
-                                                "flight when its VM went away)");
+    std::snprintf(line, sizeof line, "%-14s\n",
+                  "  (ENODEV: no usable queue left; EIO: 10 attempts; guest stopped: in "
+                  "flight when its VM went away)");
     out << line;
   }
 

@@ -133,11 +133,11 @@ struct LatencySummary {
 
 /** Columns of a time series in fixed windows of the run (warm-up included), for one guest or all of them. */
 struct SeriesColumns {
-  std::vector<uint64_t> completed;    ///< requests collected in the window
-  std::vector<uint64_t> failed;       ///< requests given up in the window
-  std::vector<double> mean_latency;   ///< of the requests collected in the window; NaN when there is none
-  std::vector<double> p50_latency;    ///< NaN when none
-  std::vector<double> p99_latency;    ///< NaN when none
+  std::vector<uint64_t> completed;     ///< requests collected in the window
+  std::vector<uint64_t> failed;        ///< requests given up in the window
+  std::vector<double> mean_latency;    ///< of the requests collected in the window; NaN when there is none
+  std::vector<double> p50_latency;     ///< NaN when none
+  std::vector<double> p99_latency;     ///< NaN when none
   std::vector<uint32_t> usable_queues; ///< queues the guest's zcrypt may send on, at the window's end
   std::vector<uint64_t> in_flight;     ///< requests issued and not yet collected or failed, at the window's end
 };
@@ -172,7 +172,7 @@ struct ImpactFigures {
 /** One reconfiguration operation and what it did to the guests. */
 struct EventImpact {
   WindowEvent event;
-  double window_end = 0; ///< end of its window: the operation's end plus window_after, at most the horizon
+  double window_end = 0;             ///< end of its window: the operation's end plus window_after, at most the horizon
   std::vector<ImpactFigures> guests; ///< in scenario order
   ImpactFigures all;
   /** Per guest: seconds from the operation's end until the guest's time series is back to the baseline's
@@ -189,7 +189,7 @@ struct ReconfigImpact {
   std::vector<EventImpact> events;
   std::vector<ImpactFigures> guests; ///< requests that belong to at least one event
   ImpactFigures all;
-  std::vector<ImpactFigures> whole_run;          ///< per guest, every measured request, paired with the baseline
+  std::vector<ImpactFigures> whole_run;           ///< per guest, every measured request, paired with the baseline
   std::vector<LatencyHistogram> latency;          ///< per guest, requests that belong and completed
   std::vector<LatencyHistogram> baseline_latency; ///< per guest, the same requests (paired) in the baseline
 };
@@ -200,7 +200,7 @@ struct BaselineFigures {
   RequestCounts requests;
   double throughput_per_s = 0;
   LatencySummary latency;
-  std::vector<RequestCounts> guests;        ///< per guest, scenario order
+  std::vector<RequestCounts> guests;         ///< per guest, scenario order
   std::vector<LatencySummary> guest_latency; ///< per guest
   TimeSeries series;
 };

@@ -18,7 +18,9 @@ namespace {
 
 // Window histograms cover 100 ns to 1000 s at 1%: what a window's p50 and p99 need, cheaper to clear than the
 // run's histogram.
-LatencyHistogram window_histogram() { return LatencyHistogram(1e-7, 1e3, 0.01); }
+LatencyHistogram window_histogram() {
+  return LatencyHistogram(1e-7, 1e3, 0.01);
+}
 
 void push(SeriesColumns& c, uint64_t completed, uint64_t failed, const LatencyHistogram& h,
           SeriesRecorder::Levels levels) {

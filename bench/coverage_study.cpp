@@ -200,4 +200,6 @@ int main_impl(int argc, char** argv) {
 } // namespace
 } // namespace apq
 
-int main(int argc, char** argv) { return apq::main_impl(argc, argv); }
+int main(int argc, char** argv) {
+  return apq::main_impl(argc, argv);
+}

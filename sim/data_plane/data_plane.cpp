@@ -35,8 +35,7 @@ DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t car
 DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
     : scheduler_(scheduler), warmup_(scenario.run.warmup), horizon_(scenario.run.horizon),
       queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)),
-      series_(scenario.run.series_window > 0 ? scenario.run.series_window
-                                             : default_series_window(scenario.run.horizon),
+      series_(scenario.run.series_window > 0 ? scenario.run.series_window : default_series_window(scenario.run.horizon),
               scenario.run.horizon, guest_names(scenario), [this](std::size_t g) { return levels(g); }) {
   for (const CardSpec& spec : scenario.cards) {
     const auto c = static_cast<uint32_t>(cards_.size());
@@ -139,11 +138,8 @@ void DataPlane::on_arrival(uint32_t g) {
   if (in_window(now))
     ++guest.result.requests.offered;
   ++guest.in_flight;
-  const RequestId id = requests_.acquire(Request{.index = index,
-                                                 .arrival = now,
-                                                 .guest = g,
-                                                 .windows = windows_ != nullptr ? windows_->at(now) : 0u,
-                                                 .op = op});
+  const RequestId id = requests_.acquire(Request{
+      .index = index, .arrival = now, .guest = g, .windows = windows_ != nullptr ? windows_->at(now) : 0u, .op = op});
   peak_in_flight_ = std::max(peak_in_flight_, requests_.in_flight());
   submit(id, -1, -1);
 }
@@ -636,7 +632,9 @@ std::vector<GuestResult> DataPlane::guest_results() const {
   return out;
 }
 
-TimeSeries DataPlane::finish_series() { return series_.finish(); }
+TimeSeries DataPlane::finish_series() {
+  return series_.finish();
+}
 
 ReconfigImpact DataPlane::finish_impact() {
   requests_.for_each_in_flight(

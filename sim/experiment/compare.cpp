@@ -112,8 +112,7 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
           differences.push_back(a->second - b->second);
       }
       // Figures identical in every pair (0 EBUSY under two blocking strategies) hold no test: left out of the count.
-      const bool identical =
-          std::all_of(differences.begin(), differences.end(), [](double d) { return d == 0; });
+      const bool identical = std::all_of(differences.begin(), differences.end(), [](double d) { return d == 0; });
       if (differences.size() < 2 || identical)
         continue;
       result.comparisons.push_back(PairedComparison{v, c.path, {}, paired_p_value(differences), false});
@@ -127,7 +126,7 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
     pc.difference = mean_confidence_interval(differences, result.comparison_level);
     if (is_quantile(pc.path)) {
       // Never narrower than the histograms' resolution (1% of each quantile).
-      const auto& mine = result.figures[pc.variant].intervals, &theirs = result.figures[0].intervals;
+      const auto &mine = result.figures[pc.variant].intervals, &theirs = result.figures[0].intervals;
       if (mine.contains(pc.path) && theirs.contains(pc.path)) {
         const double floor = 0.01 * (std::abs(mine.at(pc.path).mean) + std::abs(theirs.at(pc.path).mean));
         if (!(pc.difference.half_width >= floor)) {

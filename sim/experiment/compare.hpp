@@ -36,13 +36,13 @@ struct CompareResult {
   CompareSpec spec;
   std::vector<Scenario> scenarios; ///< one per variant
   std::vector<std::vector<Replication>> runs;
-  std::vector<ReplicatedFigures> figures; ///< per variant: intervals, methods, warnings
+  std::vector<ReplicatedFigures> figures;                        ///< per variant: intervals, methods, warnings
   std::vector<std::map<std::string, ConfidenceInterval>> paired; ///< variant - first variant, every figure, unadjusted
   /** The table's comparisons ((variants - 1) x columns), adjusted for their number: Holm for the tests, Bonferroni
    * for the intervals shown. */
   std::vector<PairedComparison> comparisons;
   std::size_t comparison_count = 0;
-  double comparison_level = 0; ///< each interval's level: 1 - (1 - confidence) / comparison_count
+  double comparison_level = 0;         ///< each interval's level: 1 - (1 - confidence) / comparison_count
   std::vector<std::string> unexpected; ///< "variant: violation" found but not in the variant's [run] expect
 };
 

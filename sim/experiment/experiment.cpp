@@ -75,7 +75,8 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
   const std::size_t total = baseline_jobs.size() + scenarios.size() * count;
   std::vector<ChildJob> children;
   for (const BaselineJob& job : baseline_jobs)
-    children.push_back([&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
+    children.push_back(
+        [&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
   auto progress = [&options, total](std::size_t offset) {
     return [&options, total, offset](std::size_t done, std::size_t) {
       if (options.progress)
@@ -129,7 +130,9 @@ WarmupDetection transient_end(const Json& result) {
   return mser5_warmup(all.at("completed").get<std::vector<uint64_t>>(), mean, series.at("window_s").get<double>());
 }
 
-bool scripted(const Scenario& scenario) { return !scenario.control.timeline.empty(); }
+bool scripted(const Scenario& scenario) {
+  return !scenario.control.timeline.empty();
+}
 
 /** The latency's integrated correlation time, from the replications: a run's mean over N windows of width W has
  * variance s_w^2 2 tau / (N W), s_w^2 the variance of the window means inside a run, so tau = Var(run means) N W /
@@ -192,8 +195,8 @@ ReplicatedFigures summarize(const Scenario& scenario, const std::vector<Replicat
                     "each run measures %s, only about %.2g times twice the latency's correlation time (%s, from the "
                     "spread between replications; fewer than %.0f): a few congestion episodes make each run's "
                     "figures, and the intervals may not hold; lengthen the runs",
-                    units::format_duration(measured).c_str(), measured / (2 * tau),
-                    units::format_duration(tau).c_str(), kMinIndependentStretches);
+                    units::format_duration(measured).c_str(), measured / (2 * tau), units::format_duration(tau).c_str(),
+                    kMinIndependentStretches);
       out.warnings.push_back(StatWarning{"", text});
     }
   }
@@ -266,12 +269,13 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
     result.warmup_detected = true;
     result.warmup_reliable = detected.reliable;
     if (!detected.reliable)
-      warnings.push_back(StatWarning{
-          "", "MSER-5 cannot place the warm-up: its statistic keeps falling until " +
-                  units::format_duration(detected.minimum_at) + ", beyond the first half of the " +
-                  units::format_duration(scenario.run.horizon) + " run, so the run is too short to tell where the "
-                  "transient ends; the best cut in the first half (" + units::format_duration(detected.warmup) +
-                  ") is used; lengthen the horizon"});
+      warnings.push_back(
+          StatWarning{"", "MSER-5 cannot place the warm-up: its statistic keeps falling until " +
+                              units::format_duration(detected.minimum_at) + ", beyond the first half of the " +
+                              units::format_duration(scenario.run.horizon) +
+                              " run, so the run is too short to tell where the "
+                              "transient ends; the best cut in the first half (" +
+                              units::format_duration(detected.warmup) + ") is used; lengthen the horizon"});
   }
   result.warmup = effective.run.warmup;
 
@@ -410,8 +414,8 @@ std::string replicated_summary(const Scenario& scenario, const ReplicatedResult&
     row("lock-order inversions per run", "monitors.lock_order_inversions", FigureKind::count);
   }
   if (!result.figures.warnings.empty())
-    out << "\n  " << result.figures.warnings.size()
-        << (result.figures.warnings.size() == 1 ? " warning" : " warnings") << " on stderr\n";
+    out << "\n  " << result.figures.warnings.size() << (result.figures.warnings.size() == 1 ? " warning" : " warnings")
+        << " on stderr\n";
   return out.str();
 }
 

@@ -40,21 +40,21 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
  * procedure for a relative error gamma). Approximate: the interval of the replications where the rule stops covers
  * somewhat less often than its nominal level, which starting at 10 replications keeps small. */
 struct StoppingRule {
-  std::size_t replications = 1;        ///< at least (and, without a target, exactly) this many
-  double target_relative_error = 0;    ///< gamma; 0 = none. Stops when half-width <= gamma / (1 + gamma) x |mean|
+  std::size_t replications = 1;     ///< at least (and, without a target, exactly) this many
+  double target_relative_error = 0; ///< gamma; 0 = none. Stops when half-width <= gamma / (1 + gamma) x |mean|
   std::string target_metric = "summary.latency_s.mean";
-  std::size_t min_replications = 10;   ///< with a target, the rule looks at no fewer
+  std::size_t min_replications = 10; ///< with a target, the rule looks at no fewer
   std::size_t max_replications = 100;
 };
 
 struct ReplicatedResult {
   std::vector<Replication> runs;
-  ReplicatedFigures figures;       ///< intervals, how they were made, warnings
+  ReplicatedFigures figures; ///< intervals, how they were made, warnings
   bool target_reached = true;
-  double warmup = 0;               ///< the warm-up used (detected by MSER-5 or as configured)
+  double warmup = 0; ///< the warm-up used (detected by MSER-5 or as configured)
   bool warmup_detected = false;
   bool warmup_reliable = true;
-  uint64_t pilot_seed = 0;         ///< the MSER-5 pilot's seed, which no replication uses
+  uint64_t pilot_seed = 0; ///< the MSER-5 pilot's seed, which no replication uses
   /** Shorthand for figures.intervals. */
   const std::map<std::string, ConfidenceInterval>& intervals() const { return figures.intervals; }
 };

@@ -1,7 +1,7 @@
 #include "sim/experiment/plan.hpp"
 
-#include "models/units.hpp"
 #include "analysis/tail_statistics.hpp"
+#include "models/units.hpp"
 #include "sim/experiment/design.hpp"
 #include "sim/scenario/topology.hpp"
 
@@ -94,12 +94,13 @@ PlanSpec read_plan_spec(const std::filesystem::path& file) {
         if (matches(pattern, name))
           matched.push_back(name);
       if (matched.empty())
-        guests->fail(pattern, "no guest named or matching '" + pattern + "'; guests: " + [&] {
-          std::string list;
-          for (const std::string& n : names)
-            list += (list.empty() ? "" : ", ") + n;
-          return list;
-        }());
+        guests->fail(
+            pattern, "no guest named or matching '" + pattern + "'; guests: " + [&] {
+              std::string list;
+              for (const std::string& n : names)
+                list += (list.empty() ? "" : ", ") + n;
+              return list;
+            }());
       for (const std::string& name : matched)
         read_slos(g, "guest " + name, {name}, spec.slos);
       g.reject_unknown_keys();
@@ -164,7 +165,6 @@ PlanSpec read_plan_spec(const std::filesystem::path& file) {
     load_scenario(file, c.overrides); // every candidate must be a valid scenario before anything runs
   return spec;
 }
-
 
 namespace {
 
@@ -396,9 +396,10 @@ std::string plan_report(const PlanResult& result) {
     out << (i ? "; " : "") << spec.slos[i].label();
   out << "\n\n";
   for (const CandidateOutcome& o : result.outcomes) {
-    const char* tag = o.bracketed_out ? "BOUND    " : o.verdict == SloVerdict::Verdict::meets ? "MEETS    "
-                                                  : o.verdict == SloVerdict::Verdict::fails   ? "FAILS    "
-                                                                                              : "UNDECIDED";
+    const char* tag = o.bracketed_out                           ? "BOUND    "
+                      : o.verdict == SloVerdict::Verdict::meets ? "MEETS    "
+                      : o.verdict == SloVerdict::Verdict::fails ? "FAILS    "
+                                                                : "UNDECIDED";
     out << "  " << tag << " " << o.candidate->label << "\n";
     if (o.bracketed_out)
       out << "            skipped without simulation: " << o.bracket_reason << "\n";

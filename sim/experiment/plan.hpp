@@ -56,11 +56,11 @@ struct SloVerdict {
   Verdict verdict = Verdict::undecided;
   double estimate = 0; ///< the fraction above the limit (quantile SLOs), or the figure
   double lower = 0, upper = 0;
-  double compared_with = 0;                ///< 1 - q for quantile SLOs, the limit otherwise
+  double compared_with = 0;                       ///< 1 - q for quantile SLOs, the limit otherwise
   std::optional<std::size_t> replications_needed; ///< undecided: about how many would decide
-  double tail_samples = INFINITY; ///< quantile SLOs: fewest requests one replication is expected to have above x
+  double tail_samples = INFINITY;      ///< quantile SLOs: fewest requests one replication is expected to have above x
   double effective_samples = INFINITY; ///< quantile SLOs: R / cv^2 of the replications' fractions above x
-  std::string text;                        ///< one line for people
+  std::string text;                    ///< one line for people
 };
 
 struct CandidateOutcome {
@@ -80,8 +80,8 @@ struct PlanResult {
   std::filesystem::path file;
   PlanSpec spec;
   double warmup = 0, horizon = 0;
-  std::vector<CandidateOutcome> outcomes;        ///< in search order
-  const CandidateOutcome* answer = nullptr;      ///< the smallest that meets
+  std::vector<CandidateOutcome> outcomes;            ///< in search order
+  const CandidateOutcome* answer = nullptr;          ///< the smallest that meets
   const CandidateOutcome* nearest_failing = nullptr; ///< the largest that fails before it
   std::vector<const CandidateOutcome*> undecided;    ///< undecided ones before the answer
 };

@@ -19,7 +19,7 @@ TEST(ReconfigWindows, EventsKeepTheirOwnWindowsAndRequestsTheSetOfThoseOpenAtThe
   w.close(a, 1.6, "ok", 1); // a's window ends at 2.6
   EXPECT_EQ(w.members(w.at(2.0)), (std::vector<int>{a, b}));
   EXPECT_EQ(w.members(w.at(2.6)), (std::vector<int>{a, b})); // the end is inside
-  w.close(b, 2.7, "EBUSY", 3);                                // b's window ends at 3.7
+  w.close(b, 2.7, "EBUSY", 3);                               // b's window ends at 3.7
   EXPECT_EQ(w.members(w.at(2.8)), std::vector<int>{b});
   EXPECT_EQ(w.at(3.71), ReconfigWindows::kNone);
   // Not merged: each event keeps its start, end and outcome.
@@ -60,9 +60,9 @@ TEST(TimeSeries, WindowsHoldCompletionsFailuresLatencyAndLevelsAtTheirEnd) {
   recorder.completed(0, 0.2, 1e-3);
   recorder.completed(0, 0.4, 3e-3);
   recorder.failed(1, 0.5);
-  levels[0] = {3, 7};            // at the end of window 0
-  recorder.advance(1.5);         // closes window 0
-  levels[0] = {1, 9};            // changes during window 1
+  levels[0] = {3, 7};               // at the end of window 0
+  recorder.advance(1.5);            // closes window 0
+  levels[0] = {1, 9};               // changes during window 1
   recorder.completed(1, 2.5, 2e-3); // closes window 1, in window 2
   const TimeSeries s = recorder.finish();
   ASSERT_EQ(s.per_guest.size(), 2u);

@@ -95,7 +95,7 @@ TEST(TailStatistics, ReplicationsNeededScaleWithTheSquaredRatio) {
   // Half-width 0.004 around 0.012, limit 0.01: the interval must shrink by 2, that is 4 x the replications.
   EXPECT_EQ(replications_needed(4, 0.012, 0.004, 0.01), std::optional<std::size_t>(16));
   EXPECT_EQ(replications_needed(10, 0.02, 0.001, 0.01), std::optional<std::size_t>(11)); // already decided: n + 1
-  EXPECT_FALSE(replications_needed(4, 0.01, 0.004, 0.01));                              // on the limit
+  EXPECT_FALSE(replications_needed(4, 0.01, 0.004, 0.01));                               // on the limit
 }
 
 TEST(ReplicatedFigures, WarnsAboutAnOutlierThatPutsTheLowerBoundBelowZero) {

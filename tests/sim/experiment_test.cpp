@@ -102,7 +102,8 @@ TEST(Experiment, StoppingRuleStopsAtTheFirstCountThatIsPreciseEnoughWhateverTheJ
   for (const ReplicatedResult& other : results) {
     ASSERT_EQ(other.runs.size(), result.runs.size());
     EXPECT_EQ(other.intervals().at("summary.throughput_per_s").mean, ci.mean);
-    EXPECT_EQ(other.intervals().at("summary.latency_s.p99").upper, result.intervals().at("summary.latency_s.p99").upper);
+    EXPECT_EQ(other.intervals().at("summary.latency_s.p99").upper,
+              result.intervals().at("summary.latency_s.p99").upper);
   }
 }
 
@@ -179,9 +180,9 @@ TEST(Experiment, RunsShortAgainstTheLatencysCorrelationTimeAreWarnedAbout) {
     warned = warned || w.message.find("correlation time") != std::string::npos;
   EXPECT_TRUE(warned);
 
-  const Scenario calm = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
-                                      {{"run.horizon", "\"20s\""}, {"run.warmup", "\"1s\""},
-                                       {"guests.0.arrival.rate", "\"2k/s\""}});
+  const Scenario calm =
+      load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
+                    {{"run.horizon", "\"20s\""}, {"run.warmup", "\"1s\""}, {"guests.0.arrival.rate", "\"2k/s\""}});
   const ReplicatedResult quiet = replicate(calm, rule, options);
   for (const StatWarning& w : quiet.figures.warnings)
     EXPECT_EQ(w.figure.find("mean"), std::string::npos) << w.message;
@@ -269,7 +270,9 @@ fs::path plan_file(const std::string& name, const std::string& body) {
 }
 
 /** The response time that M/M/4 (mean service 1 ms) at 2k/s exceeds with probability p. */
-double mmc_threshold(double p) { return analytic::mmc_response_quantile(4, 2000, 1000, 1 - p); }
+double mmc_threshold(double p) {
+  return analytic::mmc_response_quantile(4, 2000, 1000, 1 - p);
+}
 
 TEST(Plan, SlosForGuestPatternsAndGroupsExpandAtReading) {
   const fs::path file = plan_file("patterns.toml", R"(
