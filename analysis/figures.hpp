@@ -40,7 +40,7 @@ Json warnings_json(const std::vector<StatWarning>& warnings);
  * when the replications' fractions above it amount to fewer than kMinEffectiveTailSamples independent samples
  * (R / cv^2). Tail samples come in clusters, so raw counts overstate what the replications know; both thresholds
  * come from the coverage study (bench/coverage_study.cpp): above them the intervals held their 95%. */
-inline constexpr double kMinTailSamples = 60;
+inline constexpr double kMinTailSamples = 70;
 inline constexpr double kMinEffectiveTailSamples = 10;
 
 /** Figures over replications, as the tool reports them. */

@@ -86,11 +86,6 @@ Band band(const Exceedances& e, std::size_t b, double t) {
     squares += d * d;
   }
   const double s2 = squares / (n - 1);
-  // Fractions spread over more than a factor of about 4 either way (log-variance above 2): the lognormal's mean
-  // correction exp(s^2/2), estimated from a few replications, then says more about the model than the data. Such a
-  // figure amounts to few effective samples and is warned about; Student's interval is the plain one to give.
-  if (s2 > 2)
-    return student_band(e, b, t);
   const double centre = log_mean + s2 / 2;
   const double spread = t * std::sqrt(s2 / n + s2 * s2 / (2 * (n - 1)));
   const double lower = std::clamp(std::exp(centre - spread) - offset, 0.0, mean);

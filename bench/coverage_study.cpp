@@ -144,8 +144,9 @@ void run_case(const Case& c, const Options& options) {
     const double uncertainty = 1.96 * std::sqrt(0.95 * 0.05 / t.experiments);
     char quiet[64] = "-";
     if (t.quiet > 0)
-      std::snprintf(quiet, sizeof quiet, "%.3f (%d)", static_cast<double>(t.quiet_covered) / t.quiet, t.quiet);
-    std::printf("%-14s %-5s truth %9.4g ms  coverage %.3f (+-%.3f)  without warning %-13s  bias %+.2f%%  "
+      std::snprintf(quiet, sizeof quiet, "%.3f (%d, +-%.3f)", static_cast<double>(t.quiet_covered) / t.quiet, t.quiet,
+                    1.96 * std::sqrt(0.95 * 0.05 / t.quiet));
+    std::printf("%-14s %-5s truth %9.4g ms  coverage %.3f (+-%.3f)  without warning %-22s  bias %+.2f%%  "
                 "misses below %d of %d\n",
                 c.name, kFigures[f].label, truth[f] * 1e3, coverage, uncertainty, quiet,
                 100 * t.relative_error_sum / t.experiments, t.below, t.experiments - t.covered);
