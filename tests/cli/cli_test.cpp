@@ -285,7 +285,7 @@ TEST_F(Cli, RunSeriesWindowFlagAndFailuresByErrno) {
   EXPECT_EQ(r.out.find("window"), std::string::npos) << "nothing about windows without reconfiguration";
   const Outcome bad = apqsim("run " + file.string() + " --series-window fast");
   EXPECT_EQ(bad.code, 2);
-  EXPECT_NE(bad.out.find("series_window"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("--series-window fast: error: bad duration"), std::string::npos) << bad.out;
   // A guest whose only card goes offline fails with -ENODEV: the summary says so, by errno.
   const fs::path offline = write("offline.toml", std::string(kSmall) + R"([[reconfig.timeline]]
 name = "off"
