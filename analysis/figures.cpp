@@ -2,6 +2,7 @@
 
 #include "analysis/tail_statistics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -60,6 +61,31 @@ paired_differences(const std::vector<std::map<std::string, double>>& runs,
   for (const auto& [path, values] : samples)
     out[path] = mean_confidence_interval(values, level);
   return out;
+}
+
+double paired_t_p_value(const std::vector<double>& differences) {
+  if (differences.size() < 2)
+    return 1;
+  const ConfidenceInterval ci = mean_confidence_interval(differences, 0.95);
+  const double dof = static_cast<double>(ci.n - 1);
+  const double standard_error = ci.half_width / student_t_quantile(0.975, dof);
+  if (!(standard_error > 0))
+    return ci.mean == 0 ? 1 : 0;
+  return 2 * (1 - student_t_cdf(std::abs(ci.mean) / standard_error, dof));
+}
+
+std::vector<bool> holm_rejections(const std::vector<double>& p_values, double alpha) {
+  std::vector<std::size_t> order(p_values.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<bool> rejected(p_values.size(), false);
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    if (p_values[order[k]] > alpha / static_cast<double>(order.size() - k))
+      break; // and every larger p-value is kept too
+    rejected[order[k]] = true;
+  }
+  return rejected;
 }
 
 Json warnings_json(const std::vector<StatWarning>& warnings) {

@@ -29,6 +29,14 @@ paired_differences(const std::vector<std::map<std::string, double>>& runs,
 
 Json interval_json(const ConfidenceInterval& ci);
 
+/** Two-sided p-value of the paired t test of "mean difference 0" (1 with fewer than 2 differences; 0 or 1 when
+ * they have no spread, as they differ from 0 or not). */
+double paired_t_p_value(const std::vector<double>& differences);
+
+/** Holm's step-down procedure (Holm, "A simple sequentially rejective multiple test procedure", 1979): which of the
+ * hypotheses with these p-values are rejected at familywise level alpha. */
+std::vector<bool> holm_rejections(const std::vector<double>& p_values, double alpha);
+
 /** Something a reader of a figure must know: it may not hold. Printed on stderr and kept in the JSON. */
 struct StatWarning {
   std::string figure; ///< the figure's path; empty: the whole experiment

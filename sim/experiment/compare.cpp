@@ -67,19 +67,6 @@ bool is_quantile(const std::string& path) {
          path.ends_with(".p9999");
 }
 
-/** Paired t test of "the mean difference is 0": two-sided p-value. */
-double paired_p_value(const std::vector<double>& differences) {
-  const ConfidenceInterval ci = mean_confidence_interval(differences, 0.95);
-  if (ci.n < 2)
-    return 1;
-  const double t95 = student_t_quantile(0.975, ci.n - 1);
-  const double standard_error = ci.half_width / t95;
-  if (!(standard_error > 0))
-    return ci.mean == 0 ? 1 : 0;
-  const double t = std::abs(ci.mean) / standard_error;
-  return 2 * (1 - student_t_cdf(t, ci.n - 1));
-}
-
 } // namespace
 
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec,
@@ -115,7 +102,7 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
       const bool identical = std::all_of(differences.begin(), differences.end(), [](double d) { return d == 0; });
       if (differences.size() < 2 || identical)
         continue;
-      result.comparisons.push_back(PairedComparison{v, c.path, {}, paired_p_value(differences), false});
+      result.comparisons.push_back(PairedComparison{v, c.path, {}, paired_t_p_value(differences), false});
     }
   result.comparison_count = result.comparisons.size();
   result.comparison_level = 1 - alpha / static_cast<double>(std::max<std::size_t>(result.comparison_count, 1));
@@ -137,17 +124,12 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
       }
     }
   }
-  // Holm (1979): sort the p-values, reject while p_(i) <= alpha / (m - i).
-  std::vector<PairedComparison*> order;
-  for (PairedComparison& pc : result.comparisons)
-    order.push_back(&pc);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const PairedComparison* a, const PairedComparison* b) { return a->p_value < b->p_value; });
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    if (order[i]->p_value > alpha / static_cast<double>(order.size() - i))
-      break;
-    order[i]->different = true;
-  }
+  std::vector<double> p_values;
+  for (const PairedComparison& pc : result.comparisons)
+    p_values.push_back(pc.p_value);
+  const std::vector<bool> rejected = holm_rejections(p_values, alpha);
+  for (std::size_t i = 0; i < result.comparisons.size(); ++i)
+    result.comparisons[i].different = rejected[i];
   // Violations a variant's scenario does not expect.
   const std::pair<const char*, const char*> kMonitors[] = {{"deadlock", "monitors.deadlocks"},
                                                            {"stolen_queue", "monitors.stolen_queues"},

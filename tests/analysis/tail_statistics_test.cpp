@@ -134,5 +134,20 @@ TEST(ReplicatedFigures, QuantilesComePooledWithTheirMethodAndTooFewTailSamplesAr
   EXPECT_EQ(tail_warnings, 1);
 }
 
+TEST(MultipleComparisons, HolmStepsDownAndStopsAtTheFirstKeptHypothesis) {
+  // alpha 0.05, m = 4. Sorted: 0.005 <= 0.05/4 = 0.0125 rejected; 0.01 <= 0.05/3 = 0.0167 rejected; 0.03 > 0.05/2 =
+  // 0.025 kept, and so is 0.04 (<= 0.05/1, but the procedure has stopped). Bonferroni (0.0125) would reject one.
+  EXPECT_EQ(holm_rejections({0.01, 0.04, 0.03, 0.005}, 0.05), (std::vector<bool>{true, false, false, true}));
+  EXPECT_EQ(holm_rejections({}, 0.05), std::vector<bool>{});
+}
+
+TEST(MultipleComparisons, PairedTTestPValue) {
+  // Differences 1, 2, 3: mean 2, s = 1, t = 2 / (1 / sqrt 3) = 3.4641 on 2 degrees of freedom: p = 0.07418.
+  EXPECT_NEAR(paired_t_p_value({1, 2, 3}), 0.074180, 1e-5);
+  EXPECT_DOUBLE_EQ(paired_t_p_value({0, 0, 0}), 1.0);
+  EXPECT_DOUBLE_EQ(paired_t_p_value({2, 2, 2}), 0.0);
+  EXPECT_DOUBLE_EQ(paired_t_p_value({5}), 1.0);
+}
+
 } // namespace
 } // namespace apq
