@@ -48,7 +48,7 @@ LatencyHistogram::LatencyHistogram(double lowest, double highest, double relativ
   counts_.assign(static_cast<std::size_t>(regular) + 2, 0);
 }
 
-std::size_t LatencyHistogram::bucket_of(double seconds) const {
+std::size_t LatencyHistogram::bucket_index(double seconds) const {
   if (seconds < lowest_)
     return 0;
   const std::size_t overflow = counts_.size() - 1;
@@ -81,7 +81,7 @@ void LatencyHistogram::add_to_sum(double value) {
 void LatencyHistogram::record(double seconds) {
   if (!(seconds >= 0.0 && seconds < std::numeric_limits<double>::infinity()))
     throw std::invalid_argument("LatencyHistogram::record(): latency must be finite and >= 0, got " + to_text(seconds));
-  const std::size_t bucket = bucket_of(seconds);
+  const std::size_t bucket = bucket_index(seconds);
   ++counts_[bucket];
   if (bucket == 0)
     underflow_max_ = std::max(underflow_max_, seconds);
@@ -134,6 +134,44 @@ double LatencyHistogram::quantile(double q) const {
       return std::clamp(representative(bucket), min_, max_);
   }
   return max_; // unreachable: the buckets hold count_ samples
+}
+
+double LatencyHistogram::bucket_upper(std::size_t bucket) const {
+  if (bucket == 0)
+    return lowest_;
+  if (bucket >= counts_.size() - 1)
+    return std::max(max_, highest_);
+  return std::exp(static_cast<double>(static_cast<long>(bucket) - 1 + first_index_) * log_gamma_);
+}
+
+double LatencyHistogram::bucket_lower(std::size_t bucket) const {
+  if (bucket == 0)
+    return 0.0;
+  if (bucket >= counts_.size() - 1)
+    return highest_;
+  if (bucket == 1)
+    return lowest_; // smaller values went to the underflow bucket
+  return std::exp(static_cast<double>(static_cast<long>(bucket) - 2 + first_index_) * log_gamma_);
+}
+
+LatencyHistogram LatencyHistogram::restore(double lowest, double highest, double relative_error,
+                                           const std::vector<std::pair<std::size_t, uint64_t>>& buckets, double sum,
+                                           double min, double max, double underflow_max) {
+  LatencyHistogram h(lowest, highest, relative_error);
+  for (const auto& [bucket, count] : buckets) {
+    if (bucket >= h.counts_.size())
+      throw std::invalid_argument("LatencyHistogram::restore(): bucket " + std::to_string(bucket) + " out of range (" +
+                                  std::to_string(h.counts_.size()) + " buckets)");
+    h.counts_[bucket] += count;
+    h.count_ += count;
+  }
+  if (h.count_ > 0) {
+    h.sum_ = sum;
+    h.min_ = min;
+    h.max_ = max;
+    h.underflow_max_ = underflow_max;
+  }
+  return h;
 }
 
 void LatencyHistogram::clear() {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace apq {
@@ -64,8 +65,28 @@ public:
   /** @brief Forgets every sample; keeps the geometry and the memory. */
   void clear();
 
+  // --- buckets, for tail statistics across runs and for passing a histogram between processes ---------------
+
+  /** The bucket a value falls in: 0 underflow, bucket_count() - 1 overflow. */
+  std::size_t bucket_index(double seconds) const;
+  /** Values of bucket b are within (bucket_lower(b), bucket_upper(b)]; the underflow bucket holds [0, lowest) and
+   * the overflow bucket (highest, max()]. */
+  double bucket_lower(std::size_t bucket) const;
+  double bucket_upper(std::size_t bucket) const;
+  /** Samples per bucket, underflow first and overflow last. */
+  const std::vector<uint64_t>& bucket_counts() const { return counts_; }
+  /** The running sum of the samples (mean() x count()). */
+  double sum() const { return sum_ + sum_compensation_; }
+  /** The largest sample below `lowest` (what the underflow bucket reports). */
+  double underflow_max() const { return underflow_max_; }
+
+  /** @brief Rebuilds a histogram from what bucket_counts(), sum(), min(), max() and underflow_max() gave.
+   *  @throw std::invalid_argument if a bucket index is out of range for this geometry */
+  static LatencyHistogram restore(double lowest, double highest, double relative_error,
+                                  const std::vector<std::pair<std::size_t, uint64_t>>& buckets, double sum, double min,
+                                  double max, double underflow_max);
+
 private:
-  std::size_t bucket_of(double seconds) const;
   double representative(std::size_t bucket) const;
   void add_to_sum(double value);
 

@@ -1,5 +1,6 @@
 #include "analysis/mser.hpp"
 
+#include <cmath>
 #include <limits>
 
 namespace apq {
@@ -22,38 +23,50 @@ MserResult mser(const std::vector<double>& observations, std::size_t batch) {
     sum[j] = sum[j + 1] + means[j];
     squares[j] = squares[j + 1] + means[j] * means[j];
   }
-  double best = std::numeric_limits<double>::infinity();
-  std::size_t best_d = 0;
-  for (std::size_t d = 0; d + 1 < m; ++d) {
+  auto score = [&](std::size_t d) {
     const double n = static_cast<double>(m - d);
-    const double variance_sum = squares[d] - sum[d] * sum[d] / n; // sum of squared deviations
-    const double score = variance_sum / (n * n);
-    if (score < best) {
-      best = score;
+    return (squares[d] - sum[d] * sum[d] / n) / (n * n); // sum of squared deviations / n^2
+  };
+  // The last few batches always score low (a handful of points has a small spread): the global minimum is looked
+  // for up to m - 2, as White does, only to tell whether the first half's minimum is the real one.
+  double best = std::numeric_limits<double>::infinity(), best_half = best;
+  std::size_t best_d = 0, best_half_d = 0;
+  for (std::size_t d = 0; d + 1 < m; ++d) {
+    const double s = score(d);
+    if (s < best) {
+      best = s;
       best_d = d;
     }
+    if (d <= m / 2 && s < best_half) {
+      best_half = s;
+      best_half_d = d;
+    }
   }
-  result.truncate = best_d * batch;
+  result.truncate = best_half_d * batch;
+  result.global_minimum = best_d * batch;
   result.reliable = best_d <= m / 2;
   return result;
 }
 
-double mser5_warmup(const std::vector<uint64_t>& completed, const std::vector<double>& latency_sum, double window,
-                    bool* reliable) {
+WarmupDetection mser5_warmup(const std::vector<uint64_t>& completed, const std::vector<double>& mean_latency,
+                             double window) {
   std::vector<double> observations;
   std::size_t first = 0;
   while (first < completed.size() && completed[first] == 0)
     ++first;
   double last = 0;
   for (std::size_t i = first; i < completed.size(); ++i) {
-    if (completed[i] > 0)
-      last = latency_sum[i] / static_cast<double>(completed[i]);
+    if (completed[i] > 0 && std::isfinite(mean_latency[i]))
+      last = mean_latency[i];
     observations.push_back(last);
   }
   const MserResult r = mser(observations);
-  if (reliable != nullptr)
-    *reliable = r.reliable;
-  return static_cast<double>(first + r.truncate) * window;
+  WarmupDetection out;
+  out.warmup = static_cast<double>(first + r.truncate) * window;
+  out.reliable = r.reliable;
+  out.minimum_at = static_cast<double>(first + r.global_minimum) * window;
+  out.observations = observations.size();
+  return out;
 }
 
 } // namespace apq

@@ -1,67 +1,117 @@
 #pragma once
-// Reconfiguration windows: the time from an admin operation's start to its end plus a settling time, during
-// which the guests feel it. Tail latency inside them is the figure operators ask about.
+// Reconfiguration windows, one per event: an admin operation's start to its end plus a settling time, during which
+// the guests feel it. Windows are never merged: under a storm of operations every request still belongs to the
+// operations whose windows it was issued in (and to those that touched it, see DataPlane), and each operation keeps
+// its own figures.
+//
+// A request carries the set of events it belongs to as one small integer: sets are interned, since the events open
+// at a given time change only when one opens or its window ends.
 
 #include <algorithm>
-#include <utility>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace apq {
 
-/** Answers "is time t inside a window?" for increasing t, either while the windows are being opened and closed
- * (the reconfigured run) or from a fixed list (its baseline). */
+/** One reconfiguration operation as the guests' requests see it. */
+struct WindowEvent {
+  std::string actor;  ///< the admin (timeline entry name, random admin's "name#k")
+  std::string op;     ///< apmask_store, assign_adapter, card_offline, ...
+  std::string target; ///< what it acts on, as people read it
+  double start = 0;
+  double end = 0;        ///< when it returned; the horizon if it never did
+  bool finished = false; ///< false: still running (or hung) at the horizon
+  std::string result;    ///< "ok", the errno name, or "hung"
+  int attempts = 0;
+};
+
 class ReconfigWindows {
 public:
-  explicit ReconfigWindows(double settle) : settle_(settle) {}
-  /** Fixed intervals, merged and in time order. */
-  explicit ReconfigWindows(std::vector<std::pair<double, double>> intervals) : intervals_(std::move(intervals)) {}
+  using SetId = uint32_t;
+  static constexpr SetId kNone = 0; ///< the empty set
 
-  void open(double t) {
-    if (running_++ == 0)
-      start(t);
+  explicit ReconfigWindows(double settle) : settle_(settle) { sets_.emplace_back(); }
+
+  /** An operation starts at `t`; returns its event number. */
+  int open(double t, std::string actor, std::string op, std::string target) {
+    const int e = static_cast<int>(events_.size());
+    events_.push_back(WindowEvent{std::move(actor), std::move(op), std::move(target), t, t, false, "hung", 0});
+    open_.push_back(e);
+    current_ = intern(open_);
+    return e;
   }
-  void close(double t) {
-    if (--running_ == 0)
-      until_ = std::max(until_, t + settle_);
+
+  /** The operation ended at `t` with `result` after `attempts` attempts: its window lasts `settle` more. */
+  void close(int event, double t, std::string result, int attempts) {
+    WindowEvent& e = events_[static_cast<std::size_t>(event)];
+    e.end = t;
+    e.finished = true;
+    e.result = std::move(result);
+    e.attempts = attempts;
+    next_expiry_ = std::min(next_expiry_, t + settle_);
   }
-  /** `t` never decreases from one call to the next. */
-  bool contains(double t) {
-    if (fixed())
-      return next_fixed(t);
-    return running_ > 0 || (has_current_ && t <= until_);
+
+  /** The events whose windows contain `t`; `t` never decreases from one call to the next. */
+  SetId at(double t) {
+    if (t > next_expiry_) {
+      // Windows that ended before t leave the set.
+      next_expiry_ = std::numeric_limits<double>::infinity();
+      std::vector<int> still;
+      for (int e : open_) {
+        const WindowEvent& event = events_[static_cast<std::size_t>(e)];
+        if (!event.finished || t <= event.end + settle_) {
+          still.push_back(e);
+          if (event.finished)
+            next_expiry_ = std::min(next_expiry_, event.end + settle_);
+        }
+      }
+      if (still.size() != open_.size()) {
+        open_ = std::move(still);
+        current_ = intern(open_);
+      }
+    }
+    return current_;
   }
-  /** The merged intervals so far; an open window ends at `now`. */
-  std::vector<std::pair<double, double>> intervals(double now) const {
-    std::vector<std::pair<double, double>> out = intervals_;
-    if (has_current_)
-      out.emplace_back(current_start_, running_ > 0 ? now : std::min(until_, now));
-    return out;
+
+  /** The set `set` with `event` added. */
+  SetId with(SetId set, int event) {
+    const std::vector<int>& members = sets_[set];
+    if (std::binary_search(members.begin(), members.end(), event))
+      return set;
+    std::vector<int> grown = members;
+    grown.insert(std::lower_bound(grown.begin(), grown.end(), event), event);
+    return intern(grown);
+  }
+
+  const std::vector<int>& members(SetId set) const { return sets_[set]; }
+  std::size_t set_count() const { return sets_.size(); }
+  const std::vector<WindowEvent>& events() const { return events_; }
+  double settle() const { return settle_; }
+  /** Where event e's window ends: its end plus the settling time, at most the horizon. */
+  double window_end(int event, double horizon) const {
+    const WindowEvent& e = events_[static_cast<std::size_t>(event)];
+    return e.finished ? std::min(e.end + settle_, horizon) : horizon;
   }
 
 private:
-  bool fixed() const { return !intervals_.empty() && settle_ < 0; }
-  void start(double t) {
-    if (has_current_ && t <= until_)
-      return; // overlaps the current window: extend it
-    if (has_current_)
-      intervals_.emplace_back(current_start_, until_);
-    has_current_ = true;
-    current_start_ = t;
-    until_ = t;
-  }
-  bool next_fixed(double t) {
-    while (cursor_ < intervals_.size() && intervals_[cursor_].second < t)
-      ++cursor_;
-    return cursor_ < intervals_.size() && intervals_[cursor_].first <= t;
+  SetId intern(std::vector<int> members) {
+    std::sort(members.begin(), members.end());
+    const auto [it, added] = ids_.emplace(members, static_cast<SetId>(sets_.size()));
+    if (added)
+      sets_.push_back(std::move(members));
+    return it->second;
   }
 
-  double settle_ = -1; // < 0: fixed intervals
-  std::vector<std::pair<double, double>> intervals_;
-  std::size_t cursor_ = 0;
-  int running_ = 0;
-  bool has_current_ = false;
-  double current_start_ = 0;
-  double until_ = 0;
+  double settle_;
+  std::vector<WindowEvent> events_;
+  std::vector<int> open_; ///< events whose window may still contain the present
+  SetId current_ = kNone;
+  double next_expiry_ = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<int>> sets_; ///< set id -> sorted events; [0] is the empty set
+  std::map<std::vector<int>, SetId> ids_{{{}, kNone}};
 };
 
 } // namespace apq

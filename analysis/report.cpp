@@ -1,6 +1,11 @@
 #include "analysis/report.hpp"
 
+#include "analysis/figure_format.hpp"
 #include "models/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include <cstdio>
 #include <fstream>
@@ -156,38 +161,257 @@ Json monitors_json(const ControlResult& control) {
   return out;
 }
 
-std::string control_summary(const RunResult& result) {
+Json number_or_null(double x) {
+  return std::isfinite(x) ? Json(x) : Json(nullptr);
+}
+
+Json impact_json(const ImpactFigures& f, bool paired) {
+  Json out;
+  out["offered"] = f.offered;
+  out["completed"] = f.completed;
+  out["failed"] = f.failed();
+  out["failed_by_errno"] =
+      Json{{"ENODEV", f.failed_enodev}, {"EIO", f.failed_eio}, {"guest_stopped", f.failed_guest_stopped}};
+  out["unfinished"] = f.unfinished;
+  out["retried"] = f.retried;
+  out["lost_in_card"] = f.lost_in_card;
+  out["paired"] = paired ? Json(f.paired) : Json(nullptr);
+  out["extra_delay_request_s"] = paired ? Json(f.extra_delay) : Json(nullptr);
+  out["mean_extra_delay_s"] =
+      paired && f.paired > 0 ? Json(f.extra_delay / static_cast<double>(f.paired)) : Json(nullptr);
+  out["slow"] = paired ? Json(f.slow) : Json(nullptr);
+  out["baseline_slow"] = paired ? Json(f.baseline_slow) : Json(nullptr);
+  out["excess_slow"] =
+      paired ? Json(static_cast<double>(f.slow) - static_cast<double>(f.baseline_slow)) : Json(nullptr);
+  return out;
+}
+
+Json reconfiguration_json(const RunResult& result) {
+  const ReconfigImpact& impact = result.impact;
+  const bool paired = impact.paired;
+  Json out;
+  out["window_after_s"] = impact.window_after;
+  out["paired_with_baseline"] = paired;
+  Json thresholds = Json::object();
+  for (std::size_t g = 0; g < result.guests.size() && g < impact.slow_threshold.size(); ++g)
+    thresholds[result.guests[g].name] = impact.slow_threshold[g];
+  out["slow_threshold_s"] = thresholds;
+  out["slow_threshold_source"] = paired ? Json(impact.slow_threshold_source) : Json(nullptr);
+  out["event_count"] = impact.events.size();
+  // Requests that belong to at least one event; and, against the baseline, every measured request.
+  Json& union_ = out["impact"];
+  union_["all"] = impact_json(impact.all, paired);
+  Json& guests = union_["guests"];
+  guests = Json::object();
+  Json& whole = out["whole_run"];
+  ImpactFigures whole_all;
+  Json whole_guests = Json::object();
+  for (std::size_t g = 0; g < result.guests.size() && g < impact.guests.size(); ++g) {
+    const std::string& name = result.guests[g].name;
+    Json j = impact_json(impact.guests[g], paired);
+    j["latency_s"] = latency_json(impact.latency[g]);
+    j["baseline_latency_s"] = paired ? latency_json(impact.baseline_latency[g]) : Json(nullptr);
+    // Time to recover over the events, for figures across replications.
+    double longest = 0, sum = 0;
+    std::size_t known = 0, never = 0;
+    for (const EventImpact& e : impact.events) {
+      const double t = e.time_to_recover[g];
+      if (std::isfinite(t)) {
+        longest = std::max(longest, t);
+        sum += t;
+        ++known;
+      } else {
+        ++never;
+      }
+    }
+    j["time_to_recover_s"] =
+        paired
+            ? Json{{"max", longest}, {"mean", known ? sum / static_cast<double>(known) : 0.0}, {"not_recovered", never}}
+            : Json(nullptr);
+    guests[name] = std::move(j);
+    whole_guests[name] = impact_json(impact.whole_run[g], paired);
+    whole_all.add(impact.whole_run[g]);
+  }
+  whole["all"] = impact_json(whole_all, paired);
+  whole["guests"] = whole_guests;
+  Json& events = out["events"];
+  events = Json::array();
+  for (const EventImpact& e : impact.events) {
+    Json j;
+    j["actor"] = e.event.actor;
+    j["op"] = e.event.op;
+    j["target"] = e.event.target;
+    j["start_s"] = e.event.start;
+    j["end_s"] = e.event.end;
+    j["window_end_s"] = e.window_end;
+    j["finished"] = e.event.finished;
+    j["result"] = e.event.result;
+    j["attempts"] = e.event.attempts;
+    j["all"] = impact_json(e.all, paired);
+    Json per_guest = Json::object();
+    for (std::size_t g = 0; g < result.guests.size() && g < e.guests.size(); ++g) {
+      Json f = impact_json(e.guests[g], paired);
+      f["time_to_recover_s"] = paired ? number_or_null(e.time_to_recover[g]) : Json(nullptr);
+      per_guest[result.guests[g].name] = std::move(f);
+    }
+    j["guests"] = std::move(per_guest);
+    events.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string count_text(uint64_t n) {
+  return std::to_string(n);
+}
+
+/** Per guest and per event: what the reconfiguration did to the requests. */
+std::string impact_summary(const RunResult& result) {
   std::ostringstream out;
-  char line[320];
+  char line[512];
+  const ReconfigImpact& impact = result.impact;
+  const bool paired = impact.paired;
   auto d = [](double seconds) { return units::format_duration(seconds); };
-  const ControlResult& control = result.control;
-  out << "\nreconfiguration: strategy " << control.strategy << " (" << control.strategy_file << ")\n";
+  out << "  " << impact.events.size() << (impact.events.size() == 1 ? " operation" : " operations")
+      << "; a request belongs to an operation if it was issued in its window (start to end + " << d(impact.window_after)
+      << ")\n  or the operation touched it (hung, discarded, reset, retried, failed for want of the queues it took), "
+         "wherever it completed\n";
   if (result.baseline.present) {
     const double lost =
         static_cast<double>(result.baseline.requests.completed) - static_cast<double>(overall_counts(result).completed);
     std::snprintf(
-        line, sizeof line, "  throughput loss %.3f%% against the baseline: %.0f requests, %s of baseline throughput\n",
-        100.0 * throughput_loss(result), lost,
+        line, sizeof line,
+        "  completed-request deficit against the baseline (throughput_loss): %.3f%% (%.0f requests, %s of "
+        "baseline throughput):\n  requests that never completed; below capacity it stays near 0 however "
+        "late they were (see extra delay)\n",
+        100.0 * throughput_loss(result) + 0.0, lost,
         d(result.baseline.throughput_per_s > 0 ? std::max(0.0, lost) / result.baseline.throughput_per_s : 0).c_str());
     out << line;
-  }
-  const LatencyHistogram& w = result.windows.latency;
-  std::snprintf(line, sizeof line, "  inside %zu reconfiguration windows (%s): %llu completed, p99 %s, p999 %s, max %s",
-                result.windows.intervals.size(), d(result.windows.seconds()).c_str(),
-                static_cast<unsigned long long>(result.windows.completed), d(w.quantile(0.99)).c_str(),
-                d(w.quantile(0.999)).c_str(), d(w.max()).c_str());
-  out << line;
-  if (result.baseline.present) {
-    const LatencySummary& b = result.baseline.window_latency;
-    std::snprintf(line, sizeof line, "; baseline p99 %s, p999 %s, max %s", d(b.p99).c_str(), d(b.p999).c_str(),
-                  d(b.max).c_str());
-    out << line;
+  } else {
+    out << "  no baseline ([control] baseline = false): extra delay, slow requests and recovery are not known\n";
   }
   out << "\n";
+  std::snprintf(line, sizeof line, "  %-12s %9s %9s %8s %7s %6s %7s %8s %8s %8s %12s %13s %9s %9s %10s\n", "guest",
+                "offered", "completed", "ENODEV", "EIO", "stop", "unfin", "retried", "lost", "paired", "extra delay",
+                "slow/baseline", "p99", "base p99", "recover");
+  out << line;
+  auto row = [&](const std::string& name, const ImpactFigures& f, const LatencyHistogram* h,
+                 const LatencyHistogram* base, const std::string& recover) {
+    std::snprintf(line, sizeof line,
+                  "  %-12s %9llu %9llu %8llu %7llu %6llu %7llu %8llu %8llu %8s %12s %13s %9s %9s %10s\n", name.c_str(),
+                  static_cast<unsigned long long>(f.offered), static_cast<unsigned long long>(f.completed),
+                  static_cast<unsigned long long>(f.failed_enodev), static_cast<unsigned long long>(f.failed_eio),
+                  static_cast<unsigned long long>(f.failed_guest_stopped),
+                  static_cast<unsigned long long>(f.unfinished), static_cast<unsigned long long>(f.retried),
+                  static_cast<unsigned long long>(f.lost_in_card), paired ? count_text(f.paired).c_str() : "-",
+                  paired && f.paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
+                  paired && f.paired ? (count_text(f.slow) + "/" + count_text(f.baseline_slow)).c_str() : "-",
+                  h != nullptr && h->count() ? d(h->quantile(0.99)).c_str() : "-",
+                  paired && base != nullptr && base->count() ? d(base->quantile(0.99)).c_str() : "-", recover.c_str());
+    out << line;
+  };
+  auto recover_text = [&](double t) {
+    return !paired ? std::string("-") : std::isfinite(t) ? d(t) : std::string("never");
+  };
+  LatencyHistogram all_latency, all_baseline;
+  for (std::size_t g = 0; g < result.guests.size() && g < impact.guests.size(); ++g) {
+    double longest = 0;
+    bool never = false;
+    for (const EventImpact& e : impact.events) {
+      if (std::isfinite(e.time_to_recover[g]))
+        longest = std::max(longest, e.time_to_recover[g]);
+      else
+        never = true;
+    }
+    row(result.guests[g].name, impact.guests[g], &impact.latency[g], &impact.baseline_latency[g],
+        recover_text(never ? NAN : longest));
+    all_latency.merge(impact.latency[g]);
+    all_baseline.merge(impact.baseline_latency[g]);
+  }
+  if (result.guests.size() > 1)
+    row("all", impact.all, &all_latency, &all_baseline, "");
+  if (paired) {
+    ImpactFigures whole;
+    for (const ImpactFigures& f : impact.whole_run)
+      whole.add(f);
+    std::snprintf(line, sizeof line,
+                  "  every measured request against the baseline: extra delay %s*r over %llu paired requests, %llu "
+                  "slow against %llu in the baseline\n",
+                  format_value(whole.extra_delay, FigureKind::duration).c_str(),
+                  static_cast<unsigned long long>(whole.paired), static_cast<unsigned long long>(whole.slow),
+                  static_cast<unsigned long long>(whole.baseline_slow));
+    out << line;
+    std::string thresholds;
+    for (std::size_t g = 0; g < result.guests.size() && g < impact.slow_threshold.size(); ++g)
+      thresholds += (thresholds.empty() ? "" : ", ") + result.guests[g].name + " " + d(impact.slow_threshold[g]);
+    out << "  (extra delay in request-seconds, s*r: sum over the requests completed in both runs of latency - "
+           "baseline latency;\n  slow: over "
+        << thresholds << " (" << impact.slow_threshold_source
+        << ");\n  recover: the longest time from an operation's end until the guest's time series is back to the "
+           "baseline's)\n";
+  }
+  if (impact.events.empty())
+    return out.str();
+
+  // Operations: all of them when few, else those that cost the most.
+  std::vector<std::size_t> order(impact.events.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  constexpr std::size_t kShown = 12;
+  const bool all_shown = order.size() <= kShown;
+  if (!all_shown) {
+    auto cost = [&](std::size_t i) {
+      const ImpactFigures& f = impact.events[i].all;
+      return paired ? f.extra_delay + static_cast<double>(f.failed())
+                    : static_cast<double>(f.failed() + f.lost_in_card);
+    };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
+    order.resize(kShown);
+    std::sort(order.begin(), order.end());
+  }
+  out << "\n  per operation"
+      << (all_shown ? ""
+                    : " (the " + std::to_string(kShown) + " of " + std::to_string(impact.events.size()) +
+                          " that cost the most; all in --json)")
+      << ":\n";
+  std::snprintf(line, sizeof line, "  %10s %-16s %-18s %-22s %-8s %-10s %9s %8s %7s %7s %8s %12s %13s %10s\n", "start",
+                "actor", "operation", "target", "result", "guest", "offered", "failed", "retried", "lost", "unfin",
+                "extra delay", "slow/baseline", "recover");
+  out << line;
+  for (std::size_t i : order) {
+    const EventImpact& e = impact.events[i];
+    for (std::size_t g = 0; g < e.guests.size(); ++g) {
+      const ImpactFigures& f = e.guests[g];
+      if (f.offered == 0 && g > 0)
+        continue;
+      const bool first = g == 0;
+      std::snprintf(line, sizeof line,
+                    "  %10s %-16.16s %-18.18s %-22.22s %-8.8s %-10.10s %9llu %8llu %7llu %7llu %8llu %12s %13s %10s\n",
+                    first ? (units::format_duration(e.event.start)).c_str() : "", first ? e.event.actor.c_str() : "",
+                    first ? e.event.op.c_str() : "", first ? e.event.target.c_str() : "",
+                    first ? e.event.result.c_str() : "", result.guests[g].name.c_str(),
+                    static_cast<unsigned long long>(f.offered), static_cast<unsigned long long>(f.failed()),
+                    static_cast<unsigned long long>(f.retried), static_cast<unsigned long long>(f.lost_in_card),
+                    static_cast<unsigned long long>(f.unfinished),
+                    paired && f.paired ? (format_value(f.extra_delay, FigureKind::duration) + "*r").c_str() : "-",
+                    paired && f.paired ? (count_text(f.slow) + "/" + count_text(f.baseline_slow)).c_str() : "-",
+                    recover_text(e.time_to_recover[g]).c_str());
+      out << line;
+    }
+  }
+  return out.str();
+}
+
+std::string control_summary(const RunResult& result) {
+  std::ostringstream out;
+  char line[512];
+  auto d = [](double seconds) { return units::format_duration(seconds); };
+  const ControlResult& control = result.control;
+  out << "\nreconfiguration: strategy " << control.strategy << " (" << control.strategy_file << ")\n";
+  out << impact_summary(result);
   const DataPlaneEvents& data = result.data;
   std::snprintf(line, sizeof line,
                 "  data path: %llu unplugs, %llu plugs, %llu queue resets, %llu requests lost in the card, %llu "
-                "retried\n\n",
+                "retries\n\n",
                 static_cast<unsigned long long>(data.unplugs), static_cast<unsigned long long>(data.plugs),
                 static_cast<unsigned long long>(data.resets), static_cast<unsigned long long>(data.requests_lost),
                 static_cast<unsigned long long>(data.requests_retried));
@@ -282,17 +506,111 @@ double throughput_loss(const RunResult& result) {
   return 1.0 - static_cast<double>(overall_counts(result).completed) / static_cast<double>(base);
 }
 
+Json histogram_json(const LatencyHistogram& h) {
+  Json buckets = Json::array();
+  const std::vector<uint64_t>& counts = h.bucket_counts();
+  for (std::size_t b = 0; b < counts.size(); ++b)
+    if (counts[b] > 0)
+      buckets.push_back(Json::array({b, counts[b]}));
+  return Json{{"lowest_s", h.lowest()},
+              {"highest_s", h.highest()},
+              {"relative_error", h.relative_error()},
+              {"buckets", buckets},
+              {"sum_s", h.sum()},
+              {"min_s", h.min()},
+              {"max_s", h.max()},
+              {"underflow_max_s", h.underflow_max()}};
+}
+
+LatencyHistogram histogram_from_json(const Json& j) {
+  std::vector<std::pair<std::size_t, uint64_t>> buckets;
+  for (const Json& b : j.at("buckets"))
+    buckets.emplace_back(b.at(0).get<std::size_t>(), b.at(1).get<uint64_t>());
+  return LatencyHistogram::restore(j.at("lowest_s").get<double>(), j.at("highest_s").get<double>(),
+                                   j.at("relative_error").get<double>(), buckets, j.at("sum_s").get<double>(),
+                                   j.at("min_s").get<double>(), j.at("max_s").get<double>(),
+                                   j.at("underflow_max_s").get<double>());
+}
+
+namespace {
+
+Json columns_json(const SeriesColumns& c) {
+  auto numbers = [](const std::vector<double>& v) {
+    Json out = Json::array();
+    for (double x : v)
+      out.push_back(number_or_null(x));
+    return out;
+  };
+  return Json{{"completed", c.completed},
+              {"failed", c.failed},
+              {"mean_latency_s", numbers(c.mean_latency)},
+              {"p50_latency_s", numbers(c.p50_latency)},
+              {"p99_latency_s", numbers(c.p99_latency)},
+              {"usable_queues", c.usable_queues},
+              {"in_flight", c.in_flight}};
+}
+
+SeriesColumns columns_from_json(const Json& j) {
+  auto numbers = [](const Json& v) {
+    std::vector<double> out;
+    for (const Json& x : v)
+      out.push_back(x.is_null() ? std::numeric_limits<double>::quiet_NaN() : x.get<double>());
+    return out;
+  };
+  SeriesColumns c;
+  c.completed = j.at("completed").get<std::vector<uint64_t>>();
+  c.failed = j.at("failed").get<std::vector<uint64_t>>();
+  c.mean_latency = numbers(j.at("mean_latency_s"));
+  c.p50_latency = numbers(j.at("p50_latency_s"));
+  c.p99_latency = numbers(j.at("p99_latency_s"));
+  c.usable_queues = j.at("usable_queues").get<std::vector<uint32_t>>();
+  c.in_flight = j.at("in_flight").get<std::vector<uint64_t>>();
+  return c;
+}
+
+} // namespace
+
+Json series_json(const TimeSeries& series) {
+  Json out;
+  out["window_s"] = series.window;
+  Json& guests = out["guests"];
+  guests = Json::object();
+  for (std::size_t g = 0; g < series.per_guest.size(); ++g)
+    guests[series.guests[g]] = columns_json(series.per_guest[g]);
+  out["all"] = columns_json(series.all);
+  return out;
+}
+
+TimeSeries series_from_json(const Json& j) {
+  TimeSeries series;
+  series.window = j.at("window_s").get<double>();
+  for (const auto& [name, columns] : j.at("guests").items()) {
+    series.guests.push_back(name);
+    series.per_guest.push_back(columns_from_json(columns));
+  }
+  series.all = columns_from_json(j.at("all"));
+  return series;
+}
+
 BaselineFigures baseline_from_json(const Json& j) {
   BaselineFigures b;
   b.present = true;
+  auto counts = [](const Json& c) {
+    RequestCounts r;
+    r.offered = c.at("offered").get<uint64_t>();
+    r.completed = c.at("completed").get<uint64_t>();
+    r.failed = c.at("failed").get<uint64_t>();
+    return r;
+  };
   const Json& summary = j.at("summary");
-  b.requests.offered = summary.at("offered").get<uint64_t>();
-  b.requests.completed = summary.at("completed").get<uint64_t>();
-  b.requests.failed = summary.at("failed").get<uint64_t>();
+  b.requests = counts(summary);
   b.throughput_per_s = summary.at("throughput_per_s").get<double>();
   b.latency = summary_of(summary.at("latency_s"));
-  b.window_completed = j.at("reconfig_windows").at("completed").get<uint64_t>();
-  b.window_latency = summary_of(j.at("reconfig_windows").at("latency_s"));
+  for (const auto& [name, guest] : j.at("guests").items()) {
+    b.guests.push_back(counts(guest));
+    b.guest_latency.push_back(summary_of(guest.at("latency_s")));
+  }
+  b.series = series_from_json(j.at("series"));
   return b;
 }
 
@@ -340,46 +658,49 @@ Json to_json(const RunResult& result) {
   run["events"] = result.events;
   run["peak_requests_in_flight"] = result.peak_requests_in_flight;
 
-  out["summary"] = counts_json(overall_counts(result), overall_latency(result), result.window());
   const bool compared = result.baseline.present;
+  out["summary"] = counts_json(overall_counts(result), overall_latency(result), result.window());
   const uint64_t completed = overall_counts(result).completed;
   const double lost = compared ? static_cast<double>(result.baseline.requests.completed) - completed : 0;
+  // throughput_loss is the completed-request deficit: see its declaration.
   out["summary"]["throughput_loss"] = compared ? Json(throughput_loss(result)) : Json(nullptr);
   out["summary"]["lost_requests"] = compared ? Json(lost) : Json(nullptr);
   // Lost work as seconds of the baseline's throughput: what an operator would have to make up for.
   out["summary"]["lost_request_seconds"] =
       compared && result.baseline.throughput_per_s > 0 ? Json(lost / result.baseline.throughput_per_s) : Json(nullptr);
 
-  Json& windows = out["reconfig_windows"];
-  windows["count"] = result.windows.intervals.size();
-  windows["seconds"] = result.windows.seconds();
-  windows["completed"] = result.windows.completed;
-  windows["latency_s"] = latency_json(result.windows.latency);
-  if (compared) {
-    windows["baseline_completed"] = result.baseline.window_completed;
-    windows["baseline_latency_s"] = summary_json(result.baseline.window_latency);
-    out["baseline"] = Json{{"offered", result.baseline.requests.offered},
-                           {"completed", result.baseline.requests.completed},
-                           {"failed", result.baseline.requests.failed},
-                           {"throughput_per_s", result.baseline.throughput_per_s},
-                           {"latency_s", summary_json(result.baseline.latency)}};
-  }
   Json& guests = out["guests"];
   guests = Json::object();
-  for (const GuestResult& guest : result.guests)
-    guests[guest.name] = counts_json(guest.requests, guest.latency, result.window());
+  for (std::size_t g = 0; g < result.guests.size(); ++g) {
+    const GuestResult& guest = result.guests[g];
+    Json j = counts_json(guest.requests, guest.latency, result.window());
+    if (compared && g < result.baseline.guests.size()) {
+      const auto base = static_cast<double>(result.baseline.guests[g].completed);
+      j["throughput_loss"] = base > 0 ? 1.0 - static_cast<double>(guest.requests.completed) / base : 0.0;
+    }
+    guests[guest.name] = std::move(j);
+  }
+  if (compared) {
+    Json base_guests = Json::object();
+    for (std::size_t g = 0; g < result.baseline.guests.size() && g < result.guests.size(); ++g)
+      base_guests[result.guests[g].name] = Json{{"offered", result.baseline.guests[g].offered},
+                                                {"completed", result.baseline.guests[g].completed},
+                                                {"failed", result.baseline.guests[g].failed},
+                                                {"latency_s", summary_json(result.baseline.guest_latency[g])}};
+    out["baseline"] = Json{
+        {"offered", result.baseline.requests.offered},        {"completed", result.baseline.requests.completed},
+        {"failed", result.baseline.requests.failed},          {"throughput_per_s", result.baseline.throughput_per_s},
+        {"latency_s", summary_json(result.baseline.latency)}, {"guests", base_guests},
+        {"series", series_json(result.baseline.series)}};
+  }
+  if (result.impact.enabled)
+    out["reconfiguration"] = reconfiguration_json(result);
   out["data"] = Json{{"unplugs", result.data.unplugs},
                      {"plugs", result.data.plugs},
                      {"resets", result.data.resets},
                      {"requests_lost", result.data.requests_lost},
                      {"requests_retried", result.data.requests_retried}};
-  Json& series = out["series"];
-  series["window_s"] = result.series.window;
-  series["completed"] = result.series.completed;
-  Json mean = Json::array();
-  for (std::size_t i = 0; i < result.series.completed.size(); ++i)
-    mean.push_back(result.series.completed[i] ? result.series.latency_sum[i] / result.series.completed[i] : 0.0);
-  series["mean_latency_s"] = mean;
+  out["series"] = series_json(result.series);
   out["control"] = control_json(result.control);
   out["monitors"] = monitors_json(result.control);
   Json& cards = out["cards"];
@@ -387,6 +708,25 @@ Json to_json(const RunResult& result) {
   for (const CardResult& card : result.cards)
     cards[hex_id(card.adapter)] = Json{
         {"type", card.type}, {"engines", card.engines}, {"served", card.served}, {"utilization", card.utilization}};
+  // The histograms themselves: replications pool them for quantiles with valid intervals (tail_statistics.hpp).
+  Json& histograms = out["histograms"];
+  histograms["all"] = histogram_json(overall_latency(result));
+  Json& per_guest = histograms["guests"];
+  per_guest = Json::object();
+  for (const GuestResult& guest : result.guests)
+    per_guest[guest.name] = histogram_json(guest.latency);
+  if (result.impact.enabled) {
+    Json reconfiguration = Json::object();
+    for (std::size_t g = 0; g < result.guests.size() && g < result.impact.latency.size(); ++g)
+      reconfiguration[result.guests[g].name] = histogram_json(result.impact.latency[g]);
+    histograms["reconfiguration"] = reconfiguration;
+    if (result.impact.paired) {
+      Json baseline = Json::object();
+      for (std::size_t g = 0; g < result.guests.size() && g < result.impact.baseline_latency.size(); ++g)
+        baseline[result.guests[g].name] = histogram_json(result.impact.baseline_latency[g]);
+      histograms["reconfiguration_baseline"] = baseline;
+    }
+  }
   return out;
 }
 
@@ -419,6 +759,24 @@ std::string human_summary(const RunResult& result, double wall_seconds) {
     row(guest.name, guest.requests, guest.latency);
   if (result.guests.size() > 1)
     row("all", overall_counts(result), overall_latency(result));
+  if (overall_counts(result).failed > 0) {
+    // Why requests failed, as zcrypt tells the guest.
+    std::snprintf(line, sizeof line, "\n%-14s %10s %10s %14s\n", "failed", "ENODEV", "EIO", "guest stopped");
+    out << line;
+    for (const GuestResult& guest : result.guests) {
+      const RequestCounts& c = guest.requests;
+      if (c.failed == 0)
+        continue;
+      std::snprintf(line, sizeof line, "%-14s %10llu %10llu %14llu\n", guest.name.c_str(),
+                    static_cast<unsigned long long>(c.failed_enodev), static_cast<unsigned long long>(c.failed_eio),
+                    static_cast<unsigned long long>(c.failed_guest_stopped));
+      out << line;
+    }
+    std::snprintf(line, sizeof line, "%-14s\n",
+                  "  (ENODEV: no usable queue left; EIO: 10 attempts; guest stopped: in "
+                  "flight when its VM went away)");
+    out << line;
+  }
 
   out << "\n";
   std::snprintf(line, sizeof line, "%-6s %-8s %8s %12s %12s\n", "card", "type", "engines", "utilization", "served");

@@ -27,10 +27,22 @@ Json to_json(const RunResult& result);
 /** Reads back the figures a baseline run reports (from its to_json), for the reconfigured run's comparison. */
 BaselineFigures baseline_from_json(const Json& baseline_result);
 
-/** Loss against the baseline: 1 - completed / baseline completed (overall). */
+/** The completed-request deficit against the baseline, 1 - completed / baseline completed (overall): requests that
+ * never completed (failed, or still in flight at the horizon). Below capacity it stays near 0 however late the
+ * requests were; extra delay (ReconfigImpact) measures lateness. */
 double throughput_loss(const RunResult& result);
 
-/** A readable summary: per-guest and overall throughput and latency percentiles, card utilization. */
+/** A histogram as JSON (geometry, non-empty buckets, exact sum, min, max), and back. */
+Json histogram_json(const LatencyHistogram& histogram);
+/** @throw std::runtime_error (or nlohmann's exceptions) on a malformed document */
+LatencyHistogram histogram_from_json(const Json& j);
+
+/** result["series"]: {"window_s", "guests": {NAME: columns}, "all": columns}; empty windows have null latencies. */
+Json series_json(const TimeSeries& series);
+TimeSeries series_from_json(const Json& j);
+
+/** A readable summary: per-guest and overall throughput and latency percentiles, failures by errno, card
+ * utilization, and for a reconfigured run what the reconfiguration did (per guest and per event). */
 std::string human_summary(const RunResult& result, double wall_seconds);
 
 /** Writes through a temporary file in the same directory and renames it: the file is whole or absent. */

@@ -4,11 +4,19 @@
 
 namespace apq {
 
-double WindowFigures::seconds() const {
-  double total = 0;
-  for (const auto& [start, end] : intervals)
-    total += std::max(0.0, end - start);
-  return total;
+void ImpactFigures::add(const ImpactFigures& o) {
+  offered += o.offered;
+  completed += o.completed;
+  failed_enodev += o.failed_enodev;
+  failed_eio += o.failed_eio;
+  failed_guest_stopped += o.failed_guest_stopped;
+  unfinished += o.unfinished;
+  retried += o.retried;
+  lost_in_card += o.lost_in_card;
+  paired += o.paired;
+  extra_delay += o.extra_delay;
+  slow += o.slow;
+  baseline_slow += o.baseline_slow;
 }
 
 LatencySummary LatencySummary::of(const LatencyHistogram& h) {

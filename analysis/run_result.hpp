@@ -2,6 +2,7 @@
 // What one simulation run measured, as plain data: the simulator fills it, report.hpp writes it out.
 
 #include "analysis/latency_histogram.hpp"
+#include "analysis/reconfig_windows.hpp"
 
 #include <cstdint>
 #include <map>
@@ -161,35 +162,84 @@ struct ControlResult {
   ReplayReport replay;
 };
 
-/** Requests collected during reconfiguration: from an admin operation's start to its end plus a settling time. */
-struct WindowFigures {
-  std::vector<std::pair<double, double>> intervals; ///< merged, in time order
-  uint64_t completed = 0;
-  LatencyHistogram latency;
-  double seconds() const;
-};
-
 /** The figures of a latency distribution, for what crosses a process boundary as numbers. */
 struct LatencySummary {
   double mean = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0, min = 0;
   static LatencySummary of(const LatencyHistogram& histogram);
 };
 
-/** The same scenario without reconfiguration (same seeds: the same requests), to measure the loss against. */
+/** Columns of a time series in fixed windows of the run (warm-up included), for one guest or all of them. */
+struct SeriesColumns {
+  std::vector<uint64_t> completed;     ///< requests collected in the window
+  std::vector<uint64_t> failed;        ///< requests given up in the window
+  std::vector<double> mean_latency;    ///< of the requests collected in the window; NaN when there is none
+  std::vector<double> p50_latency;     ///< NaN when none
+  std::vector<double> p99_latency;     ///< NaN when none
+  std::vector<uint32_t> usable_queues; ///< queues the guest's zcrypt may send on, at the window's end
+  std::vector<uint64_t> in_flight;     ///< requests issued and not yet collected or failed, at the window's end
+};
+
+struct TimeSeries {
+  double window = 0;               ///< seconds per window; 0: no series
+  std::vector<std::string> guests; ///< names, in scenario order
+  std::vector<SeriesColumns> per_guest;
+  SeriesColumns all;
+};
+
+/** Requests that belong to reconfiguration: to one event (issued inside its window, or touched by the operation:
+ * hung, discarded in the card, reset, retried, failed for want of the queues it took), or to any event. */
+struct ImpactFigures {
+  uint64_t offered = 0;   ///< requests that belong (issued after the warm-up)
+  uint64_t completed = 0; ///< ... and were collected, whenever
+  uint64_t failed_enodev = 0;
+  uint64_t failed_eio = 0;
+  uint64_t failed_guest_stopped = 0;
+  uint64_t unfinished = 0;    ///< still in flight at the horizon
+  uint64_t retried = 0;       ///< requests sent again at least once (after an unplug, a reset, a card going offline)
+  uint64_t lost_in_card = 0;  ///< requests whose work in the card was discarded at least once
+  uint64_t paired = 0;        ///< completed here and in the baseline: what extra delay compares
+  double extra_delay = 0;     ///< sum over paired requests of latency - baseline latency, in request-seconds
+  uint64_t slow = 0;          ///< paired requests slower than their guest's threshold
+  uint64_t baseline_slow = 0; ///< the same requests, in the baseline, slower than it
+
+  uint64_t failed() const { return failed_enodev + failed_eio + failed_guest_stopped; }
+  void add(const ImpactFigures& other);
+};
+
+/** One reconfiguration operation and what it did to the guests. */
+struct EventImpact {
+  WindowEvent event;
+  double window_end = 0;             ///< end of its window: the operation's end plus window_after, at most the horizon
+  std::vector<ImpactFigures> guests; ///< in scenario order
+  ImpactFigures all;
+  /** Per guest: seconds from the operation's end until the guest's time series is back to the baseline's
+   * (analysis/recovery.hpp); 0 if it never left it; NaN if not back by the horizon or there is no baseline. */
+  std::vector<double> time_to_recover;
+};
+
+struct ReconfigImpact {
+  bool enabled = false;
+  bool paired = false; ///< a baseline was run: extra delay, slow requests and recovery are known
+  double window_after = 0;
+  std::vector<double> slow_threshold; ///< per guest, seconds
+  std::string slow_threshold_source;  ///< where the thresholds come from
+  std::vector<EventImpact> events;
+  std::vector<ImpactFigures> guests; ///< requests that belong to at least one event
+  ImpactFigures all;
+  std::vector<ImpactFigures> whole_run;           ///< per guest, every measured request, paired with the baseline
+  std::vector<LatencyHistogram> latency;          ///< per guest, requests that belong and completed
+  std::vector<LatencyHistogram> baseline_latency; ///< per guest, the same requests (paired) in the baseline
+};
+
+/** The same scenario without reconfiguration (same seeds: the same requests), to measure against. */
 struct BaselineFigures {
   bool present = false;
   RequestCounts requests;
   double throughput_per_s = 0;
   LatencySummary latency;
-  uint64_t window_completed = 0; ///< in the reconfigured run's windows
-  LatencySummary window_latency;
-};
-
-/** Completions and their mean latency in fixed windows of the run, warm-up included: what MSER-5 reads. */
-struct TimeSeries {
-  double window = 0;
-  std::vector<uint64_t> completed;
-  std::vector<double> latency_sum;
+  std::vector<RequestCounts> guests;         ///< per guest, scenario order
+  std::vector<LatencySummary> guest_latency; ///< per guest
+  TimeSeries series;
 };
 
 struct RunResult {
@@ -202,7 +252,7 @@ struct RunResult {
   std::vector<CardResult> cards;
   DataPlaneEvents data;
   ControlResult control;
-  WindowFigures windows;
+  ReconfigImpact impact;
   BaselineFigures baseline;
   TimeSeries series;
 

@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include "analysis/recovery.hpp"
+#include "analysis/report.hpp"
 #include "sim/build_info.hpp"
 #include "sim/data_plane/data_plane.hpp"
 #include "sim/event_scheduler.hpp"
@@ -30,6 +32,40 @@ Manifest make_manifest(const Scenario& scenario) {
   return manifest;
 }
 
+namespace {
+
+std::vector<double> slow_thresholds(const Scenario& scenario, const BaselineFigures& baseline) {
+  std::vector<double> out;
+  for (std::size_t g = 0; g < scenario.guests.size(); ++g)
+    out.push_back(scenario.control.slow_threshold > 0 ? scenario.control.slow_threshold
+                                                      : baseline.guest_latency.at(g).p99);
+  return out;
+}
+
+/** Each event's time to recover, per guest, from both runs' series. */
+void add_recovery(RunResult& result) {
+  const TimeSeries& run = result.series;
+  const TimeSeries& base = result.baseline.series;
+  if (base.window != run.window || base.per_guest.size() != run.per_guest.size())
+    return; // not comparable: left unknown
+  for (EventImpact& e : result.impact.events)
+    for (std::size_t g = 0; g < run.per_guest.size(); ++g)
+      e.time_to_recover[g] = time_to_recover(run.per_guest[g], base.per_guest[g], run.window, e.event.end);
+}
+
+} // namespace
+
+std::string run_baseline(const Scenario& scenario, const std::vector<std::string>& simgrid_args) {
+  BaselineRun run;
+  RunOptions options;
+  options.simgrid_args = simgrid_args;
+  options.baseline = true;
+  options.latencies_out = &run.latencies;
+  const RunResult result = simulate(scenario, options);
+  run.result_json = to_json(result).dump();
+  return run.encode();
+}
+
 RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   // SimGrid's own chatter is noise for our users; critical messages (its deadlock report, assertion failures)
   // still show. A --log given by the user comes later and wins.
@@ -55,10 +91,15 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     DataPlane data_plane(scenario, scheduler);
     if (options.trace)
       data_plane.set_trace(options.trace);
-    ReconfigWindows windows =
-        options.baseline ? ReconfigWindows(options.baseline_windows) : ReconfigWindows(scenario.control.window_after);
-    if (scenario.control.reconfigures())
+    ReconfigWindows windows(scenario.control.window_after);
+    if (reconfigures)
       data_plane.set_windows(&windows);
+    if (options.baseline && options.latencies_out != nullptr)
+      data_plane.record_latencies(options.latencies_out);
+    if (reconfigures && options.pair_with != nullptr) {
+      result.baseline = baseline_from_json(Json::parse(options.pair_with->result_json));
+      data_plane.pair_with(options.pair_with->latencies, slow_thresholds(scenario, result.baseline));
+    }
     std::unique_ptr<ControlPlane> control_plane;
     if (reconfigures) {
       control_plane = std::make_unique<ControlPlane>(scenario, scheduler, data_plane, host, windows);
@@ -82,11 +123,15 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     result.cards = data_plane.card_results();
     result.peak_requests_in_flight = data_plane.peak_in_flight();
     result.data = data_plane.events();
-    result.windows = data_plane.window_figures();
-    result.series = data_plane.series();
-    result.windows.intervals = windows.intervals(scenario.run.horizon);
-    if (control_plane)
+    result.series = data_plane.finish_series();
+    if (control_plane) {
       result.control = control_plane->result();
+      result.impact = data_plane.finish_impact();
+      result.impact.slow_threshold_source =
+          scenario.control.slow_threshold > 0 ? "[control] slow_threshold" : "each guest's p99 in the baseline";
+      if (result.baseline.present)
+        add_recovery(result);
+    }
   }
   return result;
 }

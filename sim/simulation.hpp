@@ -4,6 +4,7 @@
 
 #include "analysis/run_result.hpp"
 #include "sim/control/control_plane.hpp"
+#include "sim/data_plane/attribution.hpp"
 #include "sim/data_plane/trace.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -16,13 +17,20 @@ struct RunOptions {
   std::vector<std::string> simgrid_args; ///< "--cfg=..." / "--log=..." items, passed to SimGrid untouched
   TraceSink trace;                       ///< receives every request event when set
   ControlTraceSink control_trace;        ///< receives every control-plane step when set
-  /** The baseline: the same scenario with reconfiguration disabled, measuring latency inside these windows (the
-   * reconfigured run's) as well. */
+  /** The baseline: the same scenario with reconfiguration disabled. */
   bool baseline = false;
-  std::vector<std::pair<double, double>> baseline_windows;
+  /** With `baseline`: every request's latency goes there, for a reconfigured run to pair with. */
+  BaselineLatencies* latencies_out = nullptr;
+  /** A reconfigured run compared with its baseline, run before it (run_baseline): requests are paired with their
+   * own latency there, thresholds and time to recover come from its figures and series. */
+  const BaselineRun* pair_with = nullptr;
 };
 
 RunResult simulate(const Scenario& scenario, const RunOptions& options = {});
+
+/** Simulates the baseline of a reconfigured scenario (same seeds, no reconfiguration) and returns it as
+ * BaselineRun::encode() bytes: the job of a forked child, before the reconfigured run. */
+std::string run_baseline(const Scenario& scenario, const std::vector<std::string>& simgrid_args);
 
 /** The manifest of a result of this scenario: version, commit, SimGrid version, config hash, seed, config. */
 Manifest make_manifest(const Scenario& scenario);

@@ -8,6 +8,7 @@
 #include "models/operation.hpp"
 #include "models/retry_policy.hpp"
 #include "models/strategy.hpp"
+#include "models/units.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
@@ -38,6 +39,15 @@ std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
   }
   if (options.seed)
     out.push_back(ConfigOverride{"run.seed", std::to_string(*options.seed)});
+  if (!options.series_window.empty()) {
+    try {
+      if (!(units::parse_duration(options.series_window) > 0))
+        throw std::invalid_argument("must be longer than 0s");
+    } catch (const std::exception& e) {
+      throw ConfigError("--series-window " + options.series_window, e.what());
+    }
+    out.push_back(ConfigOverride{"run.series_window", "\"" + options.series_window + "\""});
+  }
   return out;
 }
 
@@ -105,8 +115,9 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   }
   StoppingRule rule;
   rule.replications = static_cast<std::size_t>(replications);
-  rule.target_half_width = scenario.run.target_half_width;
+  rule.target_relative_error = scenario.run.target_relative_error;
   rule.target_metric = scenario.run.target_metric;
+  rule.min_replications = static_cast<std::size_t>(scenario.run.min_replications);
   rule.max_replications = static_cast<std::size_t>(std::max(scenario.run.max_replications, replications));
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
@@ -116,10 +127,8 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   if (!options.json_file.empty())
     write_file_atomically(options.json_file, replicated_json(result, rule, scenario.run.confidence).dump(2) + "\n");
   if (!options.quiet)
-    std::cout << replicated_summary(scenario, result, scenario.run.confidence);
-  if (rule.target_half_width > 0 && !result.target_reached)
-    std::cerr << "apqsim: " << rule.target_metric << " did not reach the relative half-width " << rule.target_half_width
-              << " within " << rule.max_replications << " replications\n";
+    std::cout << replicated_summary(scenario, result, scenario.run.confidence) << std::flush;
+  std::cerr << warnings_text(result.figures.warnings);
   // The monitors' names and the figures that count their findings.
   const std::pair<const char*, const char*> kMonitors[] = {{"deadlock", "monitors.deadlocks"},
                                                            {"stolen_queue", "monitors.stolen_queues"},
@@ -145,8 +154,9 @@ int run_command(const RunCommandOptions& options) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
   }
+  std::cerr << warnings_text(overload_warnings(scenario));
   const int replications = options.replications.value_or(scenario.run.replications);
-  if (replications > 1 || scenario.run.target_half_width > 0 || scenario.run.detect_warmup)
+  if (replications > 1 || scenario.run.target_relative_error > 0 || scenario.run.detect_warmup)
     return run_replicated(scenario, options, replications);
   RunOptions run;
   run.simgrid_args = options.simgrid_args;
@@ -171,32 +181,20 @@ int run_command(const RunCommandOptions& options) {
     };
   }
   const auto start = std::chrono::steady_clock::now();
-  // The baseline (same seeds, no reconfiguration) runs in a child forked before this process creates its engine;
-  // it waits for this run's reconfiguration windows, to measure its own latency inside them.
-  std::unique_ptr<DeferredChild> baseline;
-  if (scenario.control.reconfigures() && scenario.control.baseline)
-    baseline = std::make_unique<DeferredChild>([&scenario, &options](const std::string& windows) {
-      RunOptions o;
-      o.simgrid_args = options.simgrid_args;
-      o.baseline = true;
-      std::istringstream in(windows);
-      for (double from = 0, to = 0; in >> from >> to;)
-        o.baseline_windows.emplace_back(from, to);
-      return to_json(simulate(scenario, o)).dump();
-    });
-  RunResult result = simulate(scenario, run);
-  if (baseline) {
-    std::ostringstream windows;
-    windows.precision(17);
-    for (const auto& [from, to] : result.windows.intervals)
-      windows << from << " " << to << "\n";
+  // The baseline (same seeds, no reconfiguration) runs first, in a forked child (this process creates its own
+  // engine next): every request of this run is then paired with its own latency there.
+  BaselineRun baseline;
+  if (scenario.control.reconfigures() && scenario.control.baseline) {
     try {
-      result.baseline = baseline_from_json(Json::parse(baseline->finish(windows.str())));
+      baseline = BaselineRun::decode(
+          run_in_children({[&scenario, &options] { return run_baseline(scenario, options.simgrid_args); }}, 1).at(0));
     } catch (const std::exception& e) {
       std::cerr << "apqsim: the baseline run failed: " << e.what() << "\n";
       return kExitUsage;
     }
+    run.pair_with = &baseline;
   }
+  RunResult result = simulate(scenario, run);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trace_out.is_open()) {
     trace_out.close();

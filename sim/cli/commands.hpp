@@ -18,6 +18,7 @@ struct ScenarioOptions {
   std::string file;
   std::vector<std::string> set; ///< --set PATH=VALUE overrides, applied after includes
   std::optional<uint64_t> seed; ///< --seed, same as --set run.seed=N
+  std::string series_window;    ///< --series-window, same as --set run.series_window=...
 };
 
 struct RunCommandOptions {

@@ -23,8 +23,11 @@ int compare_command(const CompareCommandOptions& options) {
         throw ConfigError("--replications " + std::to_string(*options.replications), "at least 2 for a comparison");
       spec.replications = *options.replications;
     }
-    for (const Variant& variant : spec.variants)
-      load_scenario(options.file, variant.overrides); // every variant must be valid before anything runs
+    for (const Variant& variant : spec.variants) {
+      // every variant must be valid before anything runs
+      for (const StatWarning& w : overload_warnings(load_scenario(options.file, variant.overrides)))
+        std::cerr << "apqsim: warning: variant " << variant.name << ": " << w.message << "\n";
+    }
     check_writable_destination(options.json_file, "--json");
     check_writable_destination(options.csv_file, "--csv");
   } catch (const ConfigError& e) {
@@ -40,8 +43,18 @@ int compare_command(const CompareCommandOptions& options) {
   if (!options.csv_file.empty())
     write_file_atomically(options.csv_file, compare_csv(result));
   if (!options.quiet)
-    std::cout << compare_table(result);
-  return kExitOk;
+    std::cout << compare_table(result) << std::flush;
+  for (std::size_t v = 0; v < result.figures.size(); ++v)
+    for (const StatWarning& w : result.figures[v].warnings)
+      std::cerr << "apqsim: warning: " << spec.variants[v].name << ": " << (w.figure.empty() ? "" : w.figure + ": ")
+                << w.message << "\n";
+  if (result.unexpected.empty())
+    return kExitOk;
+  std::cerr << "apqsim: the monitors found violations the variants do not expect ([run] expect = [...] declares "
+               "expected violations):\n";
+  for (const std::string& u : result.unexpected)
+    std::cerr << "  " << u << "\n";
+  return kExitViolation;
 }
 
 int sweep_command(const SweepCommandOptions& options) {
@@ -51,6 +64,9 @@ int sweep_command(const SweepCommandOptions& options) {
     spec = read_sweep_spec(options.file);
     if (!options.shard.empty())
       shard = parse_shard(options.shard);
+    for (const SweepPoint& point : spec.points)
+      for (const StatWarning& w : overload_warnings(load_scenario(options.file, point.overrides)))
+        std::cerr << "apqsim: warning: point " << point.index << ": " << w.message << "\n";
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
@@ -73,7 +89,9 @@ int sweep_command(const SweepCommandOptions& options) {
   if (!options.quiet)
     std::cout << "sweep " << options.file << " (shard " << shard.first << "/" << shard.second << "): " << run.points_run
               << " points run, " << run.points_skipped << " already done, of " << run.points_in_shard
-              << " in this shard (" << spec.points.size() << " in the sweep) -> " << options.out_dir << "\n";
+              << " in this shard (" << spec.points.size() << " in the sweep) -> " << options.out_dir << "\n"
+              << std::flush;
+  std::cerr << warnings_text(run.warnings);
   return kExitOk;
 }
 
@@ -123,7 +141,8 @@ int plan_command(const PlanCommandOptions& options) {
   if (!options.json_file.empty())
     write_file_atomically(options.json_file, plan_json(result).dump(2) + "\n");
   if (!options.quiet)
-    std::cout << plan_report(result);
+    std::cout << plan_report(result) << std::flush;
+  std::cerr << warnings_text(plan_warnings(result));
   return kExitOk;
 }
 

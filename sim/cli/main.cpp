@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--trace", run.trace_file,
                       "Write every request event (issue, send, start, done, collect, fail) to this CSV file");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing on success");
+  run_cmd->add_option("--series-window", run.scenario.series_window,
+                      "Window of the per-guest time series in the JSON, e.g. 100ms (default: horizon / 500, rounded "
+                      "down to 1, 2 or 5 x 10^k; same as --set run.series_window=...)");
   run_cmd
       ->add_option("--replications", run.replications,
                    "Independent replications (seeds seed, seed+1, ...): every figure gets a confidence interval "

@@ -78,6 +78,12 @@ ControlPlane::~ControlPlane() = default;
 
 void ControlPlane::start() {
   data_.set_aqic_handler([this](uint32_t guest, uint32_t queue) { on_aqic(guest, queue); });
+  // What an admin's operation does to the data path belongs to its reconfiguration event (DataPlane::touch).
+  data_.set_acting_event([this] {
+    const sg4::Actor* self = sg4::Actor::self();
+    const auto it = self == nullptr ? acting_.end() : acting_.find(self->get_pid());
+    return it == acting_.end() ? -1 : it->second;
+  });
   const auto& timeline = scenario_.control.timeline;
   timeline_.resize(timeline.size());
   for (std::size_t i = 0; i < timeline.size(); ++i)
@@ -168,13 +174,15 @@ void ControlPlane::run_timeline_entry(const TimelineEntry& entry, std::size_t in
                             0};
   sg4::this_actor::sleep_until(entry.at);
   NamedStream rng(scenario_.run.seed, "admin/" + entry.name);
-  windows_.open(scheduler_.now());
+  const int event = windows_.open(scheduler_.now(), entry.name, entry.action.op, outcome.target);
+  acting_[sg4::this_actor::get_pid()] = event;
   const std::string error = administer(entry.action, *entry.retry, entry.name, rng, &outcome.attempts);
-  windows_.close(scheduler_.now());
+  acting_.erase(sg4::this_actor::get_pid());
   if (error == "oops") {
-    outcome.result = "oops"; // the task died in the kernel: it never returns
+    outcome.result = "oops"; // the task died in the kernel: it never returns, its window stays open ("hung")
     return;
   }
+  windows_.close(event, scheduler_.now(), error.empty() ? "ok" : error, outcome.attempts);
   outcome.end = scheduler_.now();
   outcome.finished = true;
   outcome.result = error.empty() ? "ok" : error;
@@ -195,11 +203,13 @@ void ControlPlane::run_random_admin(const RandomAdmin& admin) {
     const std::string label = admin.name + "#" + std::to_string(k);
     spawn(label, [this, action = *action, label, &admin] {
       NamedStream op_rng(scenario_.run.seed, "admin/" + label);
-      windows_.open(scheduler_.now());
+      const int event = windows_.open(scheduler_.now(), label, action.op, describe_target(action, scenario_));
+      acting_[sg4::this_actor::get_pid()] = event;
       int attempts = 0;
       const std::string error = administer(action, *admin.retry, label, op_rng, &attempts);
+      acting_.erase(sg4::this_actor::get_pid());
       if (error != "oops")
-        windows_.close(scheduler_.now());
+        windows_.close(event, scheduler_.now(), error.empty() ? "ok" : error, attempts);
     });
   }
 }

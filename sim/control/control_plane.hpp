@@ -73,6 +73,7 @@ private:
   std::unique_ptr<ControlInterpreter> interpreter_;
   std::unique_ptr<ReplayGate> gate_; ///< [replay]: the forced order of the timeline's steps
   std::map<TaskId, simgrid::s4u::SemaphorePtr> waiting_;
+  std::map<long, int> acting_; ///< admin actor pid -> the reconfiguration event it is running
   std::vector<TimelineOutcome> timeline_;
   uint64_t actor_count_ = 0;
 };

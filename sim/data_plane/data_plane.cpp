@@ -14,6 +14,13 @@ constexpr double kCardPenalty = 1000;
 constexpr double kQueuePenalty = 10000;
 // ap_bus.c poll_low_timeout: the AP state machine's AP_SM_WAIT_LOW_TIMEOUT, how often RESET_WAIT polls TAPQ.
 constexpr double kPollLowTimeout = 0.040;
+
+std::vector<std::string> guest_names(const Scenario& scenario) {
+  std::vector<std::string> names;
+  for (const GuestSpec& guest : scenario.guests)
+    names.push_back(guest.name);
+  return names;
+}
 } // namespace
 
 DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t card_count)
@@ -30,7 +37,9 @@ DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t car
 
 DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
     : scheduler_(scheduler), warmup_(scenario.run.warmup), horizon_(scenario.run.horizon),
-      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)), reset_time_(scenario.control.reset_time) {
+      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)), reset_time_(scenario.control.reset_time),
+      series_(scenario.run.series_window > 0 ? scenario.run.series_window : default_series_window(scenario.run.horizon),
+              scenario.run.horizon, guest_names(scenario), [this](std::size_t g) { return levels(g); }) {
   for (const CardSpec& spec : scenario.cards) {
     const auto c = static_cast<uint32_t>(cards_.size());
     Card card;
@@ -47,11 +56,6 @@ DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
       queues_.push_back(std::move(queue));
     }
   }
-  // The time series has a fixed number of windows whatever the horizon: its memory does not grow with the run.
-  constexpr std::size_t kSeriesWindows = 500;
-  series_.window = horizon_ / kSeriesWindows;
-  series_.completed.assign(kSeriesWindows, 0);
-  series_.latency_sum.assign(kSeriesWindows, 0.0);
   // Guests start running with their APCB in place and their interrupts set up.
   const HostConfig host(scenario);
   guests_.reserve(scenario.guests.size());
@@ -76,6 +80,42 @@ int DataPlane::queue_index(int adapter, int domain) const {
   return queue_index_[adapter][domain];
 }
 
+void DataPlane::set_windows(ReconfigWindows* windows) {
+  windows_ = windows;
+  attribution_ = std::make_unique<ImpactAttribution>(guests_.size(), warmup_, *windows);
+}
+
+void DataPlane::pair_with(const BaselineLatencies& baseline, std::vector<double> slow_threshold) {
+  attribution_->pair_with(baseline, std::move(slow_threshold));
+}
+
+void DataPlane::touch(Request& request) {
+  if (windows_ == nullptr || !acting_event_)
+    return;
+  if (const int e = acting_event_(); e >= 0)
+    request.windows = windows_->with(request.windows, e);
+}
+
+void DataPlane::note_taken(int g, uint32_t q) {
+  if (g < 0 || windows_ == nullptr || !acting_event_)
+    return;
+  const int e = acting_event_();
+  auto& taken = guests_[static_cast<std::size_t>(g)].taken_by;
+  if (e >= 0 && std::find(taken.begin(), taken.end(), std::make_pair(q, e)) == taken.end())
+    taken.emplace_back(q, e);
+}
+
+SeriesRecorder::Levels DataPlane::levels(std::size_t g) const {
+  const Guest& guest = guests_[g];
+  SeriesRecorder::Levels out;
+  out.in_flight = guest.in_flight;
+  for (const CardView& view : guest.cards)
+    for (uint32_t q : view.queues)
+      if (queues_[q].selectable && queues_[q].ready && queues_[q].owner == static_cast<int>(g))
+        ++out.usable_queues;
+  return out;
+}
+
 void DataPlane::start() {
   for (uint32_t g = 0; g < guests_.size(); ++g)
     schedule_next_arrival(g);
@@ -97,9 +137,13 @@ void DataPlane::on_arrival(uint32_t g) {
   schedule_next_arrival(g);
   if (!guest.running)
     return;
-  if (in_window(scheduler_.now()))
+  const double now = scheduler_.now();
+  series_.advance(now);
+  if (in_window(now))
     ++guest.result.requests.offered;
-  const RequestId id = requests_.acquire(Request{.index = index, .arrival = scheduler_.now(), .guest = g, .op = op});
+  ++guest.in_flight;
+  const RequestId id = requests_.acquire(Request{
+      .index = index, .arrival = now, .guest = g, .windows = windows_ != nullptr ? windows_->at(now) : 0u, .op = op});
   peak_in_flight_ = std::max(peak_in_flight_, requests_.in_flight());
   submit(id, -1, -1);
 }
@@ -116,6 +160,10 @@ void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {
       choice = pick_queue(guest, request.op, avoid_card, avoid_queue);
   }
   if (!choice) {
+    // The request belongs to the operations that took the guest's queues.
+    if (windows_ != nullptr)
+      for (const auto& [q, e] : guest.taken_by)
+        request.windows = windows_->with(request.windows, e);
     fail(id, &RequestCounts::failed_enodev); // zcrypt: no usable queue
     return;
   }
@@ -138,10 +186,21 @@ void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {
 
 void DataPlane::fail(RequestId id, uint64_t RequestCounts::*reason) {
   const Request& request = requests_[id];
-  RequestCounts& counts = guests_[request.guest].result.requests;
-  if (in_window(scheduler_.now())) {
+  Guest& guest = guests_[request.guest];
+  RequestCounts& counts = guest.result.requests;
+  const double now = scheduler_.now();
+  if (in_window(now)) {
     ++counts.failed;
     ++(counts.*reason);
+  }
+  series_.failed(request.guest, now);
+  --guest.in_flight;
+  if (attribution_) {
+    using Outcome = ImpactAttribution::Outcome;
+    const Outcome outcome = reason == &RequestCounts::failed_enodev ? Outcome::failed_enodev
+                            : reason == &RequestCounts::failed_eio  ? Outcome::failed_eio
+                                                                    : Outcome::failed_guest_stopped;
+    attribution_->finish(request, outcome, 0);
   }
   trace(TraceKind::fail, request, -1, -1);
   requests_.release(id);
@@ -309,19 +368,17 @@ void DataPlane::collect(RequestId id) {
   const Request& request = requests_[id];
   Guest& guest = guests_[request.guest];
   const double now = scheduler_.now();
-  const auto bin = static_cast<std::size_t>(now / series_.window);
-  if (bin < series_.completed.size()) {
-    ++series_.completed[bin];
-    series_.latency_sum[bin] += now - request.arrival;
-  }
+  const double latency = now - request.arrival;
+  series_.completed(request.guest, now, latency);
+  --guest.in_flight;
   if (in_window(now)) {
     ++guest.result.requests.completed;
-    guest.result.latency.record(now - request.arrival);
-    if (windows_ != nullptr && windows_->contains(now)) {
-      ++window_figures_.completed;
-      window_figures_.latency.record(now - request.arrival);
-    }
+    guest.result.latency.record(latency);
   }
+  if (attribution_)
+    attribution_->finish(request, ImpactAttribution::Outcome::completed, latency);
+  if (latencies_out_ != nullptr)
+    latencies_out_->record(request.guest, request.index, latency);
   trace(TraceKind::collect, request);
   release_loads(request);
   const uint32_t q = request.queue;
@@ -358,6 +415,8 @@ std::vector<RequestId> DataPlane::discard_from_card(uint32_t q) {
   remove_from_ring(q);
   for (RequestId id : taken) {
     ++requests_[id].generation; // its pending service end or collection is void
+    requests_[id].marks |= ImpactAttribution::kLostInCard;
+    touch(requests_[id]);
     ++events_.requests_lost;
     trace(TraceKind::discard, requests_[id], queue.adapter, queue.domain);
   }
@@ -378,7 +437,9 @@ void DataPlane::unplug(uint32_t q) {
   if (queue.owner < 0)
     return;
   const auto g = static_cast<uint32_t>(queue.owner);
+  series_.advance(scheduler_.now());
   ++events_.unplugs;
+  note_taken(queue.owner, q);
   queue.owner = -1;
   fail_queue(q);
   note_change(g, q);
@@ -394,8 +455,10 @@ void DataPlane::fail_queue(uint32_t q) {
   queue.reset_unnoticed = false;
   for (RequestId id : discard_from_card(q))
     queue.hung.push_back(id);
-  for (RequestId id : queue.requestq)
+  for (RequestId id : queue.requestq) {
+    touch(requests_[id]);
     queue.hung.push_back(id);
+  }
   queue.requestq.clear();
 }
 
@@ -403,6 +466,7 @@ void DataPlane::plug(uint32_t g, uint32_t q) {
   ApQueue& queue = queues_[q];
   if (queue.owner == static_cast<int>(g))
     return;
+  series_.advance(scheduler_.now());
   ++events_.plugs;
   queue.owner = static_cast<int>(g);
   queue.selectable = false; // not before the guest noticed it
@@ -438,6 +502,7 @@ void DataPlane::notice_now(uint32_t g) {
 
 bool DataPlane::scan(uint32_t g) {
   Guest& guest = guests_[g];
+  series_.advance(scheduler_.now());
   std::vector<uint32_t> changed;
   changed.swap(guest.changed_queues);
   bool found = false;
@@ -455,6 +520,7 @@ bool DataPlane::scan(uint32_t g) {
         continue;
       }
       ++events_.requests_retried;
+      request.marks |= ImpactAttribution::kRetried;
       submit(id, static_cast<int>(queue.card), static_cast<int>(q));
     }
   };
@@ -532,6 +598,8 @@ void DataPlane::queue_ready(uint32_t g, uint32_t q) {
     return; // unplugged, failed or restarted meanwhile
   queue.bringup = ApQueue::Bringup::none;
   queue.ready = true;
+  series_.advance(scheduler_.now());
+  std::erase_if(guests_[g].taken_by, [q](const auto& taken) { return taken.first == q; });
   send_waiting(q);
 }
 
@@ -577,6 +645,8 @@ void DataPlane::hw_reset(uint32_t q, double until) {
 void DataPlane::reset_begin(uint32_t q, double until) {
   ApQueue& queue = queues_[q];
   ++events_.resets;
+  for (RequestId id : queue.requestq)
+    touch(requests_[id]); // held back until the reset ends
   hw_reset(q, until);
   // ap_sm_recv finds the queue empty while requests are pending and moves them back to the request queue:
   // they are sent again, in their order, ahead of newer ones, once the guest has seen the reset through.
@@ -587,6 +657,7 @@ void DataPlane::reset_begin(uint32_t q, double until) {
   }
   for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
     queue.requestq.push_front(*it);
+    requests_[*it].marks |= ImpactAttribution::kRetried;
     ++events_.requests_retried;
     trace(TraceKind::retry, requests_[*it], queue.adapter, queue.domain);
   }
@@ -603,23 +674,34 @@ void DataPlane::card_offline(int adapter) {
   for (uint32_t c = 0; c < cards_.size(); ++c) {
     if (cards_[c].adapter != adapter || !cards_[c].online)
       continue;
+    series_.advance(scheduler_.now());
     cards_[c].online = false;
     for (uint32_t q = 0; q < queues_.size(); ++q) {
       if (queues_[q].card != c)
         continue;
+      note_taken(queues_[q].owner, q);
       fail_queue(q); // the guest's requests on the card hang like an unplug's, until its scan removes the devices
     }
   }
 }
 
 void DataPlane::card_online(int adapter) {
-  for (Card& card : cards_)
-    if (card.adapter == adapter)
-      card.online = true;
+  for (uint32_t c = 0; c < cards_.size(); ++c) {
+    if (cards_[c].adapter != adapter || cards_[c].online)
+      continue;
+    cards_[c].online = true;
+    // A guest whose APCB kept the card (vfio_ap does not push an APCB that lost its last adapter) still has its
+    // queue devices, in the error state since their NQAP failed. Its next bus scan finds them answering again and
+    // re-initializes them (ap_scan_domains, "handle other error states": ap_queue_init_state).
+    for (uint32_t q = 0; q < queues_.size(); ++q)
+      if (queues_[q].card == c && queues_[q].owner >= 0 && !queues_[q].selectable)
+        note_change(static_cast<uint32_t>(queues_[q].owner), q);
+  }
 }
 
 void DataPlane::set_guest_running(uint32_t g, bool running) {
   Guest& guest = guests_[g];
+  series_.advance(scheduler_.now());
   guest.running = running;
   if (running)
     return;
@@ -633,6 +715,7 @@ void DataPlane::set_guest_running(uint32_t g, bool running) {
     }
     auto drop = [&](RequestId id) {
       if (requests_[id].guest == g) {
+        touch(requests_[id]);
         release_loads(requests_[id]);
         fail(id, &RequestCounts::failed_guest_stopped);
         return true;
@@ -651,6 +734,16 @@ std::vector<GuestResult> DataPlane::guest_results() const {
   for (const Guest& guest : guests_)
     out.push_back(guest.result);
   return out;
+}
+
+TimeSeries DataPlane::finish_series() {
+  return series_.finish();
+}
+
+ReconfigImpact DataPlane::finish_impact() {
+  requests_.for_each_in_flight(
+      [this](const Request& request) { attribution_->finish(request, ImpactAttribution::Outcome::unfinished, 0); });
+  return attribution_->result(horizon_);
 }
 
 std::vector<CardResult> DataPlane::card_results() const {

@@ -6,7 +6,9 @@
 
 #include "analysis/reconfig_windows.hpp"
 #include "analysis/run_result.hpp"
+#include "analysis/time_series.hpp"
 #include "models/random.hpp"
+#include "sim/data_plane/attribution.hpp"
 #include "sim/data_plane/hardware.hpp"
 #include "sim/data_plane/request.hpp"
 #include "sim/data_plane/trace.hpp"
@@ -28,10 +30,15 @@ public:
   void start();
   /** Reports every request event to `sink` (tests, --trace). */
   void set_trace(TraceSink sink) { trace_ = std::move(sink); }
-  /** Latency of requests collected inside reconfiguration windows is also recorded apart. */
-  void set_windows(ReconfigWindows* windows) { windows_ = windows; }
-  const WindowFigures& window_figures() const { return window_figures_; }
-  const TimeSeries& series() const { return series_; }
+  /** Requests are attributed to the reconfiguration events of `windows` (sim/data_plane/attribution.hpp). */
+  void set_windows(ReconfigWindows* windows);
+  /** Tells which event is acting when the control plane changes the data path (-1: none): the requests it touches
+   * belong to that event. */
+  void set_acting_event(std::function<int()> acting_event) { acting_event_ = std::move(acting_event); }
+  /** Pairs every request with its latency in the baseline (same requests), counting those over `slow_threshold`. */
+  void pair_with(const BaselineLatencies& baseline, std::vector<double> slow_threshold);
+  /** The baseline run: records every request's latency for a reconfigured run to pair with. */
+  void record_latencies(BaselineLatencies* out) { latencies_out_ = out; }
 
   // --- what the control plane does to the data path -----------------------------------------------------------
 
@@ -70,6 +77,11 @@ public:
   // --- results ------------------------------------------------------------------------------------------------
 
   std::vector<GuestResult> guest_results() const;
+  /** The time series up to the horizon; call once, at the end. */
+  TimeSeries finish_series();
+  /** Requests attributed to each reconfiguration event (requests still in flight count as unfinished); call once,
+   * at the end, and only after set_windows. */
+  ReconfigImpact finish_impact();
   std::vector<CardResult> card_results() const;
   const DataPlaneEvents& events() const { return events_; }
   std::size_t peak_in_flight() const { return peak_in_flight_; }
@@ -110,6 +122,9 @@ private:
     double scan_phase = 0;
     bool scan_armed = false;
     std::vector<uint32_t> changed_queues; ///< plugged or unplugged since the guest last looked
+    uint64_t in_flight = 0;               ///< issued, not yet collected or failed
+    /** Queues an event made unusable for this guest, until they are usable again: an -ENODEV belongs to those. */
+    std::vector<std::pair<uint32_t, int>> taken_by;
     GuestResult result;
   };
 
@@ -144,6 +159,11 @@ private:
   void forget_queue(Guest& guest, uint32_t queue);
   void learn_queue(Guest& guest, uint32_t queue);
   void release_loads(const Request& request);
+  /** The acting event (if any) touched the request: it now belongs to it. */
+  void touch(Request& request);
+  /** The acting event (if any) made queue q unusable for guest g. */
+  void note_taken(int guest, uint32_t queue);
+  SeriesRecorder::Levels levels(std::size_t guest) const;
   bool in_window(double t) const { return t >= warmup_; }
   void trace(TraceKind kind, const Request& request, int adapter, int domain) const {
     if (trace_)
@@ -168,8 +188,10 @@ private:
   std::function<void(uint32_t, uint32_t)> aqic_handler_;
   DistributionPtr reset_time_; ///< how long the hardware takes to reset a queue
   ReconfigWindows* windows_ = nullptr;
-  WindowFigures window_figures_;
-  TimeSeries series_;
+  std::function<int()> acting_event_;
+  std::unique_ptr<ImpactAttribution> attribution_;
+  BaselineLatencies* latencies_out_ = nullptr;
+  SeriesRecorder series_;
 };
 
 } // namespace apq

@@ -18,8 +18,10 @@ struct Request {
   uint32_t queue = 0;      ///< the AP queue zcrypt chose
   uint32_t view = 0;       ///< the guest's view of that queue's card (its zcrypt load)
   uint32_t generation = 0; ///< bumped when the card discards the request: events of the old attempt are stale
+  uint32_t windows = 0;    ///< the reconfiguration events it belongs to (ReconfigWindows set; 0: none)
   uint8_t attempts = 1;    ///< zcrypt gives up after 10 (-EIO)
   bool rescanned = false;  ///< -ENODEV made the guest rescan its AP bus once already (zcrypt_process_rescan)
+  uint8_t marks = 0;       ///< ImpactAttribution::kLostInCard | kRetried
   Operation op = Operation::rsa_crt_2k;
 };
 
@@ -48,6 +50,16 @@ public:
   Request& operator[](RequestId id) { return slots_[id]; }
   const Request& operator[](RequestId id) const { return slots_[id]; }
   std::size_t in_flight() const { return slots_.size() - free_.size(); }
+  /** Calls f(request) for every request in flight (end of run: what never finished). */
+  template <class F>
+  void for_each_in_flight(F f) const {
+    std::vector<bool> idle(slots_.size(), false);
+    for (RequestId id : free_)
+      idle[id] = true;
+    for (std::size_t id = 0; id < slots_.size(); ++id)
+      if (!idle[id])
+        f(slots_[id]);
+  }
   std::size_t capacity() const { return slots_.size(); }
 
 private:

@@ -1,8 +1,10 @@
 #include "sim/experiment/compare.hpp"
 
+#include "analysis/figure_format.hpp"
 #include "models/units.hpp"
 #include "sim/experiment/design.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -40,6 +42,33 @@ CompareSpec read_compare_spec(const std::filesystem::path& file) {
   return spec;
 }
 
+namespace {
+
+// The columns of the comparison: (label, path, kind).
+struct Column {
+  const char* label;
+  const char* path;
+  FigureKind kind;
+};
+const Column kColumns[] = {
+    {"loss", "summary.throughput_loss", FigureKind::fraction},
+    {"p99", "summary.latency_s.p99", FigureKind::duration},
+    {"p999", "summary.latency_s.p999", FigureKind::duration},
+    {"extra delay", "reconfiguration.impact.all.extra_delay_request_s", FigureKind::duration},
+    {"failed", "reconfiguration.impact.all.failed", FigureKind::count},
+    {"EBUSY", "derived.ebusy", FigureKind::count},
+    {"retries", "derived.retries", FigureKind::count},
+    {"lock wait", "derived.lock_wait_s", FigureKind::duration},
+    {"violations", "derived.violations", FigureKind::count},
+};
+
+bool is_quantile(const std::string& path) {
+  return path.ends_with(".p50") || path.ends_with(".p90") || path.ends_with(".p99") || path.ends_with(".p999") ||
+         path.ends_with(".p9999");
+}
+
+} // namespace
+
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec,
                           const ExperimentOptions& options) {
   CompareResult result;
@@ -56,46 +85,92 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
     for (const Replication& r : result.runs[v])
       figures[v].push_back(r.figures);
   for (std::size_t v = 0; v < figures.size(); ++v) {
-    result.intervals.push_back(figure_intervals(figures[v], spec.confidence));
+    result.figures.push_back(summarize(result.scenarios[v], result.runs[v], spec.confidence));
     result.paired.push_back(paired_differences(figures[v], figures[0], spec.confidence));
   }
+  // The table's comparisons, corrected for their number.
+  const double alpha = 1 - spec.confidence;
+  for (std::size_t v = 1; v < figures.size(); ++v)
+    for (const Column& c : kColumns) {
+      std::vector<double> differences;
+      for (std::size_t r = 0; r < std::min(figures[v].size(), figures[0].size()); ++r) {
+        const auto a = figures[v][r].find(c.path), b = figures[0][r].find(c.path);
+        if (a != figures[v][r].end() && b != figures[0][r].end())
+          differences.push_back(a->second - b->second);
+      }
+      // Figures identical in every pair (0 EBUSY under two blocking strategies) hold no test: left out of the count.
+      const bool identical = std::all_of(differences.begin(), differences.end(), [](double d) { return d == 0; });
+      if (differences.size() < 2 || identical)
+        continue;
+      result.comparisons.push_back(PairedComparison{v, c.path, {}, paired_t_p_value(differences), false});
+    }
+  result.comparison_count = result.comparisons.size();
+  result.comparison_level = 1 - alpha / static_cast<double>(std::max<std::size_t>(result.comparison_count, 1));
+  for (PairedComparison& pc : result.comparisons) {
+    std::vector<double> differences;
+    for (std::size_t r = 0; r < std::min(figures[pc.variant].size(), figures[0].size()); ++r)
+      differences.push_back(figures[pc.variant][r].at(pc.path) - figures[0][r].at(pc.path));
+    pc.difference = mean_confidence_interval(differences, result.comparison_level);
+    if (is_quantile(pc.path)) {
+      // Never narrower than the histograms' resolution (1% of each quantile).
+      const auto &mine = result.figures[pc.variant].intervals, &theirs = result.figures[0].intervals;
+      if (mine.contains(pc.path) && theirs.contains(pc.path)) {
+        const double floor = 0.01 * (std::abs(mine.at(pc.path).mean) + std::abs(theirs.at(pc.path).mean));
+        if (!(pc.difference.half_width >= floor)) {
+          pc.difference.half_width = floor;
+          pc.difference.lower = pc.difference.mean - floor;
+          pc.difference.upper = pc.difference.mean + floor;
+        }
+      }
+    }
+  }
+  std::vector<double> p_values;
+  for (const PairedComparison& pc : result.comparisons)
+    p_values.push_back(pc.p_value);
+  const std::vector<bool> rejected = holm_rejections(p_values, alpha);
+  for (std::size_t i = 0; i < result.comparisons.size(); ++i)
+    result.comparisons[i].different = rejected[i];
+  // Violations a variant's scenario does not expect.
+  const std::pair<const char*, const char*> kMonitors[] = {{"deadlock", "monitors.deadlocks"},
+                                                           {"stolen_queue", "monitors.stolen_queues"},
+                                                           {"lock_order_inversion", "monitors.lock_order_inversions"}};
+  for (std::size_t v = 0; v < result.runs.size(); ++v)
+    for (const auto& [name, path] : kMonitors) {
+      const auto& expect = result.scenarios[v].run.expect;
+      if (std::find(expect.begin(), expect.end(), name) != expect.end())
+        continue;
+      for (const Replication& r : result.runs[v])
+        if (auto it = r.figures.find(path); it != r.figures.end() && it->second > 0) {
+          result.unexpected.push_back(spec.variants[v].name + ": " + name + " (seed " + std::to_string(r.seed) + ")");
+          break;
+        }
+    }
   return result;
 }
 
 namespace {
 
-// The columns of the comparison: (label, path, is a duration).
-struct Column {
-  const char* label;
-  const char* path;
-  bool duration;
-};
-const Column kColumns[] = {
-    {"loss", "summary.throughput_loss", false},  {"p99", "summary.latency_s.p99", true},
-    {"p999", "summary.latency_s.p999", true},    {"EBUSY", "derived.ebusy", false},
-    {"retries", "derived.retries", false},       {"lock wait", "derived.lock_wait_s", true},
-    {"violations", "derived.violations", false},
-};
-
-std::string cell(const std::map<std::string, ConfidenceInterval>& intervals, const Column& column, bool signed_) {
-  const auto it = intervals.find(column.path);
-  if (it == intervals.end())
+std::string cell(const ReplicatedFigures& figures, const Column& column) {
+  const auto it = figures.intervals.find(column.path);
+  if (it == figures.intervals.end())
     return "-";
   const ConfidenceInterval& ci = it->second;
-  auto fmt = [&](double x) {
-    if (column.duration)
-      return (signed_ && x < 0 ? "-" : signed_ ? "+" : "") + units::format_duration(std::abs(x));
-    char buf[32];
-    if (std::string(column.path) == "summary.throughput_loss")
-      std::snprintf(buf, sizeof buf, signed_ ? "%+.3f%%" : "%.3f%%", 100 * x);
-    else
-      std::snprintf(buf, sizeof buf, signed_ ? "%+.4g" : "%.4g", x);
-    return std::string(buf);
-  };
-  std::string hw = std::isfinite(ci.half_width) ? fmt(ci.half_width) : "n/a";
-  if (signed_ && !hw.empty() && hw[0] == '+')
-    hw = hw.substr(1);
-  return fmt(ci.mean) + " +- " + hw;
+  if (figures.methods.contains(column.path) && figures.methods.at(column.path) == "exceedance")
+    return format_bounds(ci.mean, ci.lower, ci.upper, column.kind);
+  return format_interval(ci.mean, ci.half_width, column.kind);
+}
+
+std::string difference_cell(const CompareResult& result, std::size_t v, const Column& column) {
+  for (const PairedComparison& pc : result.comparisons)
+    if (pc.variant == v && pc.path == column.path) {
+      std::string text = format_interval(pc.difference.mean, pc.difference.half_width, column.kind);
+      if (pc.difference.mean > 0)
+        text = "+" + text;
+      return text + (pc.different ? " *" : "  ");
+    }
+  if (auto it = result.paired[v].find(column.path); it != result.paired[v].end() && it->second.mean == 0)
+    return "identical  ";
+  return "-";
 }
 
 } // namespace
@@ -106,33 +181,44 @@ std::string compare_table(const CompareResult& result) {
   out << "apqsim compare · " << result.file.string() << " · " << result.spec.replications
       << " replications per variant, common random numbers (seeds " << result.scenarios[0].run.seed << ".."
       << result.scenarios[0].run.seed + result.spec.replications - 1 << ") · " << result.spec.confidence * 100
-      << "% intervals\n\n";
-  std::snprintf(line, sizeof line, "%-22s", "variant");
+      << "% intervals\n";
+  out << "mean +- half-width over replications; p99 and p999: pooled estimate [interval]; loss: completed-request "
+         "deficit against the baseline; extra delay and failed: requests that belong to a reconfiguration "
+         "(issued in an operation's window or touched by it)\n\n";
+  std::snprintf(line, sizeof line, "%-16s", "variant");
   out << line;
   for (const Column& c : kColumns) {
-    std::snprintf(line, sizeof line, " %24s", c.label);
+    std::snprintf(line, sizeof line, " %22s", c.label);
     out << line;
   }
   out << "\n";
   for (std::size_t v = 0; v < result.spec.variants.size(); ++v) {
-    std::snprintf(line, sizeof line, "%-22s", result.spec.variants[v].name.c_str());
+    std::snprintf(line, sizeof line, "%-16.16s", result.spec.variants[v].name.c_str());
     out << line;
     for (const Column& c : kColumns) {
-      std::snprintf(line, sizeof line, " %24s", cell(result.intervals[v], c, false).c_str());
+      std::snprintf(line, sizeof line, " %22s", cell(result.figures[v], c).c_str());
       out << line;
     }
     out << "\n";
   }
-  out << "\npaired differences against " << result.spec.variants[0].name << " (same seeds):\n";
+  char level[32];
+  std::snprintf(level, sizeof level, "%.3g%%", 100 * result.comparison_level);
+  out << "\npaired differences against " << result.spec.variants[0].name << " (same seeds): " << result.comparison_count
+      << " comparisons; intervals at " << level << " each (Bonferroni: " << result.spec.confidence * 100
+      << "% for all together); * = a difference by Holm's step-down test at " << (1 - result.spec.confidence) * 100
+      << "% familywise\n";
   for (std::size_t v = 1; v < result.spec.variants.size(); ++v) {
-    std::snprintf(line, sizeof line, "%-22s", result.spec.variants[v].name.c_str());
+    std::snprintf(line, sizeof line, "%-16.16s", result.spec.variants[v].name.c_str());
     out << line;
     for (const Column& c : kColumns) {
-      std::snprintf(line, sizeof line, " %24s", cell(result.paired[v], c, true).c_str());
+      std::snprintf(line, sizeof line, " %22s", difference_cell(result, v, c).c_str());
       out << line;
     }
     out << "\n";
   }
+  out << "\ncommon random numbers make variants see the same requests: they narrow the differences of figures that "
+         "follow the requests (mean latency, throughput), much less those of rare events (p999) or of the "
+         "control plane (EBUSY, retries, lock wait), whose randomness the variants do not share once they diverge\n";
   return out.str();
 }
 
@@ -147,6 +233,21 @@ Json compare_json(const CompareResult& result) {
   compare["replications"] = result.spec.replications;
   compare["confidence"] = result.spec.confidence;
   compare["reference"] = result.spec.variants[0].name;
+  compare["correction"] = Json{{"tests", "holm"},
+                               {"intervals", "bonferroni"},
+                               {"comparisons", result.comparison_count},
+                               {"interval_level", result.comparison_level}};
+  Json comparisons = Json::array();
+  for (const PairedComparison& pc : result.comparisons) {
+    Json j = interval_json(pc.difference);
+    j["variant"] = result.spec.variants[pc.variant].name;
+    j["metric"] = pc.path;
+    j["p_value"] = pc.p_value;
+    j["different"] = pc.different;
+    comparisons.push_back(std::move(j));
+  }
+  compare["comparisons"] = comparisons;
+  compare["unexpected_violations"] = result.unexpected;
   Json& variants = compare["variants"];
   variants = Json::array();
   for (std::size_t v = 0; v < result.spec.variants.size(); ++v) {
@@ -157,10 +258,15 @@ Json compare_json(const CompareResult& result) {
       overrides[o.path] = o.value;
     variant["set"] = overrides;
     variant["config_sha256"] = result.scenarios[v].config_sha256;
+    variant["warnings"] = warnings_json(result.figures[v].warnings);
     Json& figures = variant["figures"];
     figures = Json::object();
-    for (const auto& [path, ci] : result.intervals[v])
-      figures[path] = interval_json(ci);
+    for (const auto& [path, ci] : result.figures[v].intervals) {
+      Json j = interval_json(ci);
+      if (auto it = result.figures[v].methods.find(path); it != result.figures[v].methods.end())
+        j["method"] = it->second;
+      figures[path] = std::move(j);
+    }
     Json& paired = variant["paired_vs_reference"];
     paired = Json::object();
     if (v > 0)

@@ -22,13 +22,28 @@ struct CompareSpec {
 /** Reads [compare]: `strategies = [...]` (a variant each) and/or `[[compare.variants]]` with `name` and `set`. */
 CompareSpec read_compare_spec(const std::filesystem::path& file);
 
+/** One paired comparison of a table column: variant - reference, tested for a difference. */
+struct PairedComparison {
+  std::size_t variant = 0;
+  std::string path;
+  ConfidenceInterval difference; ///< at the Bonferroni-adjusted level
+  double p_value = 1;            ///< paired t test of "no difference"
+  bool different = false;        ///< rejected by Holm's step-down procedure at 1 - confidence familywise
+};
+
 struct CompareResult {
   std::filesystem::path file;
   CompareSpec spec;
   std::vector<Scenario> scenarios; ///< one per variant
   std::vector<std::vector<Replication>> runs;
-  std::vector<std::map<std::string, ConfidenceInterval>> intervals;
-  std::vector<std::map<std::string, ConfidenceInterval>> paired; ///< variant - first variant
+  std::vector<ReplicatedFigures> figures;                        ///< per variant: intervals, methods, warnings
+  std::vector<std::map<std::string, ConfidenceInterval>> paired; ///< variant - first variant, every figure, unadjusted
+  /** The table's comparisons ((variants - 1) x columns), adjusted for their number: Holm for the tests, Bonferroni
+   * for the intervals shown. */
+  std::vector<PairedComparison> comparisons;
+  std::size_t comparison_count = 0;
+  double comparison_level = 0;         ///< each interval's level: 1 - (1 - confidence) / comparison_count
+  std::vector<std::string> unexpected; ///< "variant: violation" found but not in the variant's [run] expect
 };
 
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec, const ExperimentOptions& options);

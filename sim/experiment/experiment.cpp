@@ -1,13 +1,20 @@
 #include "sim/experiment/experiment.hpp"
 
+#include "analysis/figure_format.hpp"
 #include "analysis/mser.hpp"
+#include "analysis/tail_statistics.hpp"
+#include "models/random.hpp"
+#include "models/units.hpp"
+#include "sim/data_plane/attribution.hpp"
 #include "sim/experiment/design.hpp"
 #include "sim/fork_runner.hpp"
+#include "sim/scenario/topology.hpp"
 #include "sim/simulation.hpp"
 
-#include "models/units.hpp"
-
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -30,18 +37,8 @@ std::string baseline_key(const Scenario& scenario) {
   return out.str();
 }
 
-/** Adds the loss against the baseline to a reconfigured run's document, as `apqsim run` reports it. */
-void add_loss(Json& result, const Json& baseline) {
-  const double completed = result["summary"]["completed"].get<double>();
-  const double base = baseline.at("summary").at("completed").get<double>();
-  const double base_throughput = baseline.at("summary").at("throughput_per_s").get<double>();
-  Json& summary = result["summary"];
-  summary["throughput_loss"] = base > 0 ? 1.0 - completed / base : 0.0;
-  summary["lost_requests"] = base - completed;
-  summary["lost_request_seconds"] = base_throughput > 0 ? (base - completed) / base_throughput : 0.0;
-  result["baseline"] = Json{{"completed", base},
-                            {"throughput_per_s", base_throughput},
-                            {"latency_s", baseline.at("summary").at("latency_s")}};
+bool needs_baseline(const Scenario& scenario) {
+  return scenario.control.reconfigures() && scenario.control.baseline;
 }
 
 } // namespace
@@ -54,48 +51,66 @@ Scenario with_seed(const Scenario& scenario, uint64_t seed) {
 
 std::vector<std::vector<Replication>> run_replications(const std::vector<const Scenario*>& scenarios, std::size_t first,
                                                        std::size_t count, const ExperimentOptions& options) {
-  struct Job {
+  // Baselines first (each once per seed and workload), then every run, each child pairing with its baseline's bytes
+  // (inherited from this process, which never simulates).
+  struct BaselineJob {
     const Scenario* scenario;
     uint64_t seed;
-    bool baseline;
   };
-  std::vector<Job> jobs;
-  std::vector<std::vector<std::size_t>> main_job(scenarios.size(), std::vector<std::size_t>(count));
-  std::vector<std::vector<long>> baseline_job(scenarios.size(), std::vector<long>(count, -1));
-  std::map<std::pair<std::string, uint64_t>, std::size_t> baselines;
+  std::vector<BaselineJob> baseline_jobs;
+  std::vector<std::vector<long>> baseline_of(scenarios.size(), std::vector<long>(count, -1));
+  std::map<std::pair<std::string, uint64_t>, std::size_t> known;
   for (std::size_t s = 0; s < scenarios.size(); ++s) {
-    const Scenario& scenario = *scenarios[s];
-    const std::string key = scenario.control.reconfigures() ? baseline_key(scenario) : std::string();
+    if (!needs_baseline(*scenarios[s]))
+      continue;
+    const std::string key = baseline_key(*scenarios[s]);
     for (std::size_t r = 0; r < count; ++r) {
-      const uint64_t seed = scenario.run.seed + first + r;
-      main_job[s][r] = jobs.size();
-      jobs.push_back(Job{&scenario, seed, false});
-      if (!scenario.control.reconfigures())
-        continue;
-      auto [it, added] = baselines.emplace(std::make_pair(key, seed), jobs.size());
+      const uint64_t seed = scenarios[s]->run.seed + first + r;
+      auto [it, added] = known.emplace(std::make_pair(key, seed), baseline_jobs.size());
       if (added)
-        jobs.push_back(Job{&scenario, seed, true});
-      baseline_job[s][r] = static_cast<long>(it->second);
+        baseline_jobs.push_back(BaselineJob{scenarios[s], seed});
+      baseline_of[s][r] = static_cast<long>(it->second);
     }
   }
+  const std::size_t total = baseline_jobs.size() + scenarios.size() * count;
   std::vector<ChildJob> children;
-  for (const Job& job : jobs)
-    children.push_back([&job, &options] {
-      RunOptions run;
-      run.simgrid_args = options.simgrid_args;
-      run.baseline = job.baseline;
-      return to_json(simulate(with_seed(*job.scenario, job.seed), run)).dump();
-    });
-  const std::vector<std::string> outputs = run_in_children(children, options.jobs, options.progress);
+  for (const BaselineJob& job : baseline_jobs)
+    children.push_back(
+        [&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
+  auto progress = [&options, total](std::size_t offset) {
+    return [&options, total, offset](std::size_t done, std::size_t) {
+      if (options.progress)
+        options.progress(offset + done, total);
+    };
+  };
+  const std::vector<std::string> baselines = run_in_children(children, options.jobs, progress(0));
+
+  children.clear();
+  for (std::size_t s = 0; s < scenarios.size(); ++s)
+    for (std::size_t r = 0; r < count; ++r) {
+      const Scenario* scenario = scenarios[s];
+      const uint64_t seed = scenario->run.seed + first + r;
+      const std::string* baseline =
+          baseline_of[s][r] >= 0 ? &baselines[static_cast<std::size_t>(baseline_of[s][r])] : nullptr;
+      children.push_back([scenario, seed, baseline, &options] {
+        RunOptions run;
+        run.simgrid_args = options.simgrid_args;
+        BaselineRun paired;
+        if (baseline != nullptr) {
+          paired = BaselineRun::decode(*baseline);
+          run.pair_with = &paired;
+        }
+        return to_json(simulate(with_seed(*scenario, seed), run)).dump();
+      });
+    }
+  const std::vector<std::string> outputs = run_in_children(children, options.jobs, progress(baseline_jobs.size()));
 
   std::vector<std::vector<Replication>> out(scenarios.size());
   for (std::size_t s = 0; s < scenarios.size(); ++s)
     for (std::size_t r = 0; r < count; ++r) {
       Replication replication;
-      replication.seed = jobs[main_job[s][r]].seed;
-      replication.result = Json::parse(outputs[main_job[s][r]]);
-      if (baseline_job[s][r] >= 0)
-        add_loss(replication.result, Json::parse(outputs[static_cast<std::size_t>(baseline_job[s][r])]));
+      replication.seed = scenarios[s]->run.seed + first + r;
+      replication.result = Json::parse(outputs[s * count + r]);
       replication.figures = numeric_figures(replication.result);
       add_derived_figures(replication.figures);
       out[s].push_back(std::move(replication));
@@ -103,41 +118,202 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
   return out;
 }
 
+namespace {
+
+/** MSER-5 on a run's whole series (warm-up included): where that run's start-up transient seems to end. */
+WarmupDetection transient_end(const Json& result) {
+  const Json& series = result.at("series");
+  const Json& all = series.at("all");
+  std::vector<double> mean;
+  for (const Json& m : all.at("mean_latency_s"))
+    mean.push_back(m.is_null() ? NAN : m.get<double>());
+  return mser5_warmup(all.at("completed").get<std::vector<uint64_t>>(), mean, series.at("window_s").get<double>());
+}
+
+bool scripted(const Scenario& scenario) {
+  return !scenario.control.timeline.empty();
+}
+
+/** The latency's integrated correlation time, from the replications: a run's mean over N windows of width W has
+ * variance s_w^2 2 tau / (N W), s_w^2 the variance of the window means inside a run, so tau = Var(run means) N W /
+ * (2 s_w^2), the variance between independent replications measuring it whatever the correlation inside a run.
+ * Returns tau and the measured seconds; NaN when there is too little to tell. */
+std::pair<double, double> correlation_time(const std::vector<Replication>& runs) {
+  std::vector<double> run_means;
+  double within = 0, windows = 0, width = 0;
+  for (const Replication& r : runs) {
+    const Json& series = r.result.at("series");
+    width = series.at("window_s").get<double>();
+    const double warmup = r.result.at("run").at("warmup_s").get<double>();
+    const Json& mean = series.at("all").at("mean_latency_s");
+    std::vector<double> xs;
+    for (std::size_t k = static_cast<std::size_t>(std::ceil(warmup / width - 1e-9)); k < mean.size(); ++k)
+      if (!mean[k].is_null())
+        xs.push_back(mean[k].get<double>());
+    if (xs.size() < 10)
+      return {NAN, NAN};
+    const ConfidenceInterval ci = mean_confidence_interval(xs, 0.95);
+    double squares = 0;
+    for (double x : xs)
+      squares += (x - ci.mean) * (x - ci.mean);
+    within += squares / static_cast<double>(xs.size() - 1);
+    windows += static_cast<double>(xs.size());
+    run_means.push_back(ci.mean);
+  }
+  within /= static_cast<double>(runs.size());
+  windows /= static_cast<double>(runs.size());
+  double between = 0;
+  const double grand = std::accumulate(run_means.begin(), run_means.end(), 0.0) / static_cast<double>(run_means.size());
+  for (double m : run_means)
+    between += (m - grand) * (m - grand);
+  between /= static_cast<double>(run_means.size() - 1);
+  if (!(within > 0))
+    return {NAN, NAN};
+  return {between * windows * width / (2 * within), windows * width};
+}
+
+} // namespace
+
+ReplicatedFigures summarize(const Scenario& scenario, const std::vector<Replication>& runs, double confidence) {
+  std::vector<const Json*> results;
+  std::vector<std::map<std::string, double>> figures;
+  for (const Replication& r : runs) {
+    results.push_back(&r.result);
+    figures.push_back(r.figures);
+  }
+  ReplicatedFigures out = summarize_replications(results, figures, confidence);
+  // Runs short against the latency's correlation time hold a few congestion episodes each: figures then swing from
+  // one replication to the next and intervals built on a handful of them do not hold (the coverage study: M/M/4 at
+  // rho 0.95 over 1.8 s, about 4.6 times twice its correlation time, gave 0.90 for the mean and 0.64 for p99). The
+  // estimate of tau is itself noisy, and runs that happen to agree are the ones whose intervals are too narrow, so
+  // the threshold keeps a wide margin: 40.
+  if (runs.size() >= 2) {
+    const auto [tau, measured] = correlation_time(runs);
+    if (std::isfinite(tau) && tau > 0 && measured / (2 * tau) < kMinIndependentStretches) {
+      char text[400];
+      std::snprintf(text, sizeof text,
+                    "each run measures %s, only about %.2g times twice the latency's correlation time (%s, from the "
+                    "spread between replications; fewer than %.0f): a few congestion episodes make each run's "
+                    "figures, and the intervals may not hold; lengthen the runs",
+                    units::format_duration(measured).c_str(), measured / (2 * tau), units::format_duration(tau).c_str(),
+                    kMinIndependentStretches);
+      out.warnings.push_back(StatWarning{"", text});
+    }
+  }
+  // Initialization bias: MSER-5 on each replication's series, warm-up included (the diagnostic use of White's
+  // rule). When most replications place the end of the start-up transient after the configured warm-up, the
+  // figures mix in the transient from an empty system. Not for scripted reconfiguration, which is a transient by
+  // design (the replications then estimate the scripted run, as they should).
+  if (runs.size() >= 2 && !scripted(scenario) && !scenario.run.detect_warmup) {
+    std::vector<double> cuts;
+    double batch = 0;
+    for (const Replication& r : runs) {
+      cuts.push_back(transient_end(r.result).warmup);
+      batch = 5 * r.result.at("series").at("window_s").get<double>();
+    }
+    std::sort(cuts.begin(), cuts.end());
+    const double median = cuts[cuts.size() / 2];
+    if (median > scenario.run.warmup + batch) {
+      char text[400];
+      std::snprintf(text, sizeof text,
+                    "MSER-5 on the replications places the end of the start-up transient at %s (median of %zu), "
+                    "after the warm-up (%s): the figures include the transient from an empty system and describe "
+                    "these runs, not a steady state; lengthen [run] warmup (or warmup = \"mser5\") and horizon",
+                    units::format_duration(median).c_str(), cuts.size(),
+                    units::format_duration(scenario.run.warmup).c_str());
+      out.warnings.push_back(StatWarning{"", text});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+/** The interval the stopping rule judges, over the first n replications. */
+ConfidenceInterval target_interval(const Scenario& scenario, const std::vector<Replication>& runs, std::size_t n,
+                                   const std::string& metric, double confidence) {
+  const std::vector<Replication> first(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(n));
+  const ReplicatedFigures f = summarize(scenario, first, confidence);
+  const auto it = f.intervals.find(metric);
+  return it == f.intervals.end() ? ConfidenceInterval{NAN, NAN, NAN, NAN, 0} : it->second;
+}
+
+/** A seed for the MSER-5 pilot that no replication uses (they use seed .. seed + max - 1). */
+uint64_t pilot_seed(uint64_t seed, std::size_t max_replications) {
+  uint64_t pilot = stream_key(seed, "mser5-pilot") & 0x7fffffffffffffffULL; // a TOML integer
+  while (pilot >= seed && pilot - seed < max_replications)
+    pilot = (pilot + max_replications) & 0x7fffffffffffffffULL;
+  return pilot;
+}
+
+} // namespace
+
 ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, const ExperimentOptions& options) {
   ReplicatedResult result;
   Scenario effective = scenario;
+  std::vector<StatWarning> warnings;
+  const std::size_t max_replications = std::max(rule.max_replications, rule.replications);
   if (scenario.run.detect_warmup) {
     // A pilot run without warm-up shows the transient; MSER-5 on its windows of mean latency says where it ends.
-    const auto pilot = run_replications({&scenario}, 0, 1, options);
+    result.pilot_seed = pilot_seed(scenario.run.seed, max_replications);
+    const Scenario pilot_scenario = with_seed(scenario, result.pilot_seed);
+    const auto pilot = run_replications({&pilot_scenario}, 0, 1, options);
     const Json& series = pilot[0][0].result.at("series");
-    std::vector<uint64_t> completed = series.at("completed").get<std::vector<uint64_t>>();
-    std::vector<double> mean = series.at("mean_latency_s").get<std::vector<double>>();
-    std::vector<double> sums(mean.size());
-    for (std::size_t i = 0; i < mean.size(); ++i)
-      sums[i] = mean[i] * static_cast<double>(completed[i]);
-    effective.run.warmup = mser5_warmup(completed, sums, series.at("window_s").get<double>(), &result.warmup_reliable);
+    const Json& all = series.at("all");
+    std::vector<double> mean;
+    for (const Json& m : all.at("mean_latency_s"))
+      mean.push_back(m.is_null() ? NAN : m.get<double>());
+    const WarmupDetection detected =
+        mser5_warmup(all.at("completed").get<std::vector<uint64_t>>(), mean, series.at("window_s").get<double>());
+    effective.run.warmup = std::min(detected.warmup, scenario.run.horizon / 2);
     result.warmup_detected = true;
+    result.warmup_reliable = detected.reliable;
+    if (!detected.reliable)
+      warnings.push_back(
+          StatWarning{"", "MSER-5 cannot place the warm-up: its statistic keeps falling until " +
+                              units::format_duration(detected.minimum_at) + ", beyond the first half of the " +
+                              units::format_duration(scenario.run.horizon) +
+                              " run, so the run is too short to tell where the "
+                              "transient ends; the best cut in the first half (" +
+                              units::format_duration(detected.warmup) + ") is used; lengthen the horizon"});
   }
   result.warmup = effective.run.warmup;
-  std::size_t done = 0;
-  std::size_t batch = std::max<std::size_t>(rule.replications, 1);
+
+  const bool sequential = rule.target_relative_error > 0;
+  const std::size_t start =
+      sequential ? std::max(rule.replications, rule.min_replications) : std::max<std::size_t>(rule.replications, 1);
+  const double precision = rule.target_relative_error / (1 + rule.target_relative_error);
+  std::size_t checked = 0; // the rule has judged the first `checked` replications
+  std::size_t batch = std::min(start, max_replications);
   while (true) {
-    auto runs = run_replications({&effective}, done, batch, options);
+    auto runs = run_replications({&effective}, result.runs.size(), batch, options);
     for (Replication& r : runs[0])
       result.runs.push_back(std::move(r));
-    done += batch;
-    std::vector<std::map<std::string, double>> figures;
-    for (const Replication& r : result.runs)
-      figures.push_back(r.figures);
-    result.intervals = figure_intervals(figures, options.confidence);
-    if (rule.target_half_width <= 0)
+    if (!sequential)
       break;
-    const auto it = result.intervals.find(rule.target_metric);
-    result.target_reached = it != result.intervals.end() && it->second.n >= 2 &&
-                            it->second.half_width <= rule.target_half_width * std::abs(it->second.mean);
-    if (result.target_reached || done >= rule.max_replications)
+    // Judged one replication count at a time, in order, from the smallest: the decision (and so the result) is
+    // the same whatever the batches were, that is whatever --jobs is; runs past the stopping point are dropped.
+    bool stop = false;
+    for (std::size_t n = std::max(checked + 1, start); n <= result.runs.size() && !stop; ++n) {
+      const ConfidenceInterval ci = target_interval(effective, result.runs, n, rule.target_metric, options.confidence);
+      checked = n;
+      if (ci.n >= 2 && std::isfinite(ci.half_width) && ci.half_width <= precision * std::abs(ci.mean)) {
+        result.runs.resize(n);
+        stop = true;
+      }
+    }
+    result.target_reached = stop;
+    if (stop || result.runs.size() >= max_replications)
       break;
-    batch = std::min<std::size_t>(std::max(options.jobs, 1), rule.max_replications - done);
+    batch = std::min<std::size_t>(std::max(options.jobs, 1), max_replications - result.runs.size());
+  }
+  result.figures = summarize(effective, result.runs, options.confidence);
+  result.figures.warnings.insert(result.figures.warnings.begin(), warnings.begin(), warnings.end());
+  if (sequential && !result.target_reached) {
+    char text[200];
+    std::snprintf(text, sizeof text, "did not reach the relative error %g within %zu replications",
+                  rule.target_relative_error, max_replications);
+    result.figures.warnings.push_back(StatWarning{rule.target_metric, text});
   }
   return result;
 }
@@ -155,57 +331,138 @@ Json replicated_json(const ReplicatedResult& result, const StoppingRule& rule, d
   rep["warmup_s"] = result.warmup;
   rep["warmup_detected"] =
       result.warmup_detected ? Json(result.warmup_reliable ? "mser5" : "mser5 (unreliable)") : Json(false);
-  if (rule.target_half_width > 0)
+  if (result.warmup_detected)
+    rep["pilot_seed"] = result.pilot_seed;
+  if (rule.target_relative_error > 0)
     rep["target"] = Json{{"metric", rule.target_metric},
-                         {"relative_half_width", rule.target_half_width},
+                         {"relative_error", rule.target_relative_error},
+                         {"relative_half_width", rule.target_relative_error / (1 + rule.target_relative_error)},
+                         {"min_replications", rule.min_replications},
                          {"reached", result.target_reached}};
+  out["warnings"] = warnings_json(result.figures.warnings);
   Json& figures = out["figures"];
   figures = Json::object();
-  for (const auto& [path, ci] : result.intervals)
-    figures[path] = interval_json(ci);
+  for (const auto& [path, ci] : result.intervals()) {
+    Json j = interval_json(ci);
+    if (auto it = result.figures.methods.find(path); it != result.figures.methods.end())
+      j["method"] = it->second;
+    figures[path] = std::move(j);
+  }
   return out;
 }
 
 std::string replicated_summary(const Scenario& scenario, const ReplicatedResult& result, double confidence) {
   std::ostringstream out;
-  char line[256];
+  char line[320];
   out << "apqsim · " << scenario.file.string() << " · " << result.runs.size() << " replications (seeds "
       << result.runs.front().seed << ".." << result.runs.back().seed << ") · " << confidence * 100
-      << "% confidence intervals (Student t)\n";
+      << "% confidence intervals\n";
+  out << "measured " << units::format_duration(result.warmup) << ".." << units::format_duration(scenario.run.horizon)
+      << " of each run";
   if (result.warmup_detected)
-    out << "warm-up detected by MSER-5: " << units::format_duration(result.warmup)
-        << (result.warmup_reliable ? "" : " (unreliable: the minimum is in the second half; run longer)") << "\n";
-  out << "\n";
-  auto row = [&](const std::string& label, const std::string& path, bool duration) {
-    const auto it = result.intervals.find(path);
-    if (it == result.intervals.end())
+    out << " (warm-up detected by MSER-5 on a pilot run, seed " << result.pilot_seed
+        << (result.warmup_reliable ? ")" : "; unreliable: see the warning)");
+  out << "; mean +- half-width (Student t over replications); latency quantiles: pooled estimate [interval] (from "
+         "the replications' exceedance fractions)\n\n";
+  const auto& intervals = result.intervals();
+  auto row = [&](const std::string& label, const std::string& path, FigureKind kind) {
+    const auto it = intervals.find(path);
+    if (it == intervals.end())
       return;
     const ConfidenceInterval& ci = it->second;
-    const std::string mean = duration ? units::format_duration(ci.mean) : units::format_number(ci.mean);
-    const std::string hw = std::isfinite(ci.half_width) ? (duration ? units::format_duration(ci.half_width)
-                                                                    : units::format_number(ci.half_width))
-                                                        : "n/a";
-    std::snprintf(line, sizeof line, "  %-40s %12s  +- %-10s\n", label.c_str(), mean.c_str(), hw.c_str());
+    const auto method = result.figures.methods.find(path);
+    std::string text;
+    if (method != result.figures.methods.end() && method->second == "exceedance")
+      text = format_bounds(ci.mean, ci.lower, ci.upper, kind);
+    else if (method != result.figures.methods.end() && method->second == "largest")
+      text = format_value(ci.mean, kind) + " (largest of all replications)";
+    else
+      text = format_interval(ci.mean, ci.half_width, kind);
+    std::snprintf(line, sizeof line, "  %-44s %s\n", label.c_str(), text.c_str());
     out << line;
   };
-  row("throughput (req/s)", "summary.throughput_per_s", false);
-  row("completed", "summary.completed", false);
-  row("failed", "summary.failed", false);
-  row("throughput loss (fraction)", "summary.throughput_loss", false);
+  row("throughput", "summary.throughput_per_s", FigureKind::rate);
+  row("completed", "summary.completed", FigureKind::count);
+  row("failed", "summary.failed", FigureKind::count);
   for (const char* q : {"mean", "p50", "p90", "p99", "p999", "max"})
-    row(std::string("latency ") + q, std::string("summary.latency_s.") + q, true);
+    row(std::string("latency ") + q, std::string("summary.latency_s.") + q, FigureKind::duration);
   for (const GuestSpec& guest : scenario.guests) {
-    row("guest " + guest.name + " throughput (req/s)", "guests." + guest.name + ".throughput_per_s", false);
-    row("guest " + guest.name + " latency p99", "guests." + guest.name + ".latency_s.p99", true);
+    const std::string prefix = "guests." + guest.name;
+    row("guest " + guest.name + " throughput", prefix + ".throughput_per_s", FigureKind::rate);
+    if (auto it = intervals.find(prefix + ".failed"); it != intervals.end() && it->second.mean > 0)
+      row("guest " + guest.name + " failed", prefix + ".failed", FigureKind::count);
+    row("guest " + guest.name + " latency p99", prefix + ".latency_s.p99", FigureKind::duration);
   }
-  row("p99 inside reconfiguration windows", "reconfig_windows.latency_s.p99", true);
-  for (const auto& [path, ci] : result.intervals)
-    if (path.starts_with("control.ops.") && (path.ends_with(".ebusy") || path.ends_with(".retries")) && ci.mean > 0)
-      row(path.substr(12), path, false);
-  row("deadlocks per run", "monitors.deadlocks", false);
-  row("stolen queues per run", "monitors.stolen_queues", false);
-  row("lock-order inversions per run", "monitors.lock_order_inversions", false);
+  if (scenario.control.reconfigures()) {
+    out << "\n  reconfiguration (requests that belong to an operation: issued in its window or touched by it)\n";
+    row("completed-request deficit (throughput_loss)", "summary.throughput_loss", FigureKind::fraction);
+    for (const GuestSpec& guest : scenario.guests) {
+      const std::string prefix = "reconfiguration.impact.guests." + guest.name;
+      row(guest.name + " requests that belong", prefix + ".offered", FigureKind::count);
+      row(guest.name + " failed", prefix + ".failed", FigureKind::count);
+      row(guest.name + " extra delay (request-s)", prefix + ".extra_delay_request_s", FigureKind::duration);
+      row(guest.name + " slow requests (baseline: below)", prefix + ".slow", FigureKind::count);
+      row(guest.name + "   baseline slow", prefix + ".baseline_slow", FigureKind::count);
+      row(guest.name + " p99 of those requests", prefix + ".latency_s.p99", FigureKind::duration);
+      row(guest.name + " longest time to recover", prefix + ".time_to_recover_s.max", FigureKind::duration);
+    }
+    for (const auto& [path, ci] : intervals)
+      if (path.starts_with("control.ops.") && (path.ends_with(".ebusy") || path.ends_with(".retries")) && ci.mean > 0)
+        row(path.substr(12), path, FigureKind::count);
+    row("deadlocks per run", "monitors.deadlocks", FigureKind::count);
+    row("stolen queues per run", "monitors.stolen_queues", FigureKind::count);
+    row("lock-order inversions per run", "monitors.lock_order_inversions", FigureKind::count);
+  }
+  if (!result.figures.warnings.empty())
+    out << "\n  " << result.figures.warnings.size() << (result.figures.warnings.size() == 1 ? " warning" : " warnings")
+        << " on stderr\n";
   return out.str();
+}
+
+std::string warnings_text(const std::vector<StatWarning>& warnings) {
+  std::string out;
+  for (const StatWarning& w : warnings)
+    out += "apqsim: warning: " + (w.figure.empty() ? std::string() : w.figure + ": ") + w.message + "\n";
+  return out;
+}
+
+std::map<int, double> capacity_utilization(const Scenario& scenario) {
+  const HostConfig host(scenario);
+  std::map<int, double> work; // card -> offered seconds of card occupancy per second
+  for (const GuestSpec& guest : scenario.guests) {
+    const Apcb apcb = filter_matrix(scenario.mdevs[static_cast<std::size_t>(guest.mdev)], host);
+    // Card occupancy of one request (engine time / engines) per card, averaged over the guest's mix.
+    std::map<int, double> occupancy;
+    double capacity = 0;
+    for (int a : apcb.adapters.ids()) {
+      const CardType& type = *scenario.find_card(a)->type;
+      double mean = 0;
+      for (const auto& [op, weight] : guest.ops.weights())
+        if (type.supports(op))
+          mean += weight * type.service[index_of(op)]->mean() / type.engines;
+      occupancy[a] = mean;
+      if (mean > 0)
+        capacity += 1 / mean;
+    }
+    for (const auto& [a, mean] : occupancy)
+      if (mean > 0) // this card's share of the guest's requests is its share of the capacity
+        work[a] += guest.arrival->mean_rate() * ((1 / mean) / capacity) * mean;
+  }
+  return work;
+}
+
+std::vector<StatWarning> overload_warnings(const Scenario& scenario) {
+  std::vector<StatWarning> out;
+  for (const auto& [card, utilization] : capacity_utilization(scenario))
+    if (utilization >= 1) {
+      char text[320];
+      std::snprintf(text, sizeof text,
+                    "%s: the guests offer card 0x%02x %.0f%% of its capacity: its queues grow without bound, and the "
+                    "figures describe a transient that depends on the horizon, not a steady state",
+                    scenario.file.string().c_str(), card, 100 * utilization);
+      out.push_back(StatWarning{"", text});
+    }
+  return out;
 }
 
 } // namespace apq

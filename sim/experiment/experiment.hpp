@@ -1,7 +1,7 @@
 #pragma once
 // Designed experiments on top of single runs: independent replications in forked children (one SimGrid engine
-// each, parallel up to --jobs), each reconfigured run paired with its baseline (same seed, no reconfiguration) for
-// the throughput loss, figures gathered into confidence intervals. Replication r of any scenario uses seed
+// each, parallel up to --jobs), each reconfigured run paired with its baseline (same seed, no reconfiguration, run
+// first) request by request, figures gathered into confidence intervals. Replication r of any scenario uses seed
 // (run.seed + r), so variants of one workload see the same requests: common random numbers by construction.
 
 #include "analysis/figures.hpp"
@@ -22,7 +22,7 @@ struct ExperimentOptions {
   std::function<void(std::size_t done, std::size_t total)> progress; ///< after each finished run
 };
 
-/** One replication of one scenario: the run's document (with its loss against its baseline added) and its
+/** One replication of one scenario: the run's document (compared with its baseline when it reconfigures) and its
  * figures by path. */
 struct Replication {
   uint64_t seed = 0;
@@ -30,37 +30,64 @@ struct Replication {
   std::map<std::string, double> figures;
 };
 
-/** Runs replications [first, first + count) of every scenario; returns [scenario][replication]. Baselines are shared
- * between scenarios that differ only in their control plane (strategy, reconfiguration), which compare does. */
+/** Runs replications [first, first + count) of every scenario; returns [scenario][replication]. Baselines run
+ * first, once for scenarios that differ only in their control plane (strategy, reconfiguration), which compare
+ * does; every reconfigured run then pairs its requests with its baseline's. */
 std::vector<std::vector<Replication>> run_replications(const std::vector<const Scenario*>& scenarios, std::size_t first,
                                                        std::size_t count, const ExperimentOptions& options);
 
-/** When to stop adding replications. */
+/** When to stop adding replications (Law and Kelton, "Simulation Modeling and Analysis", §9.4.1: the sequential
+ * procedure for a relative error gamma). Approximate: the interval of the replications where the rule stops covers
+ * somewhat less often than its nominal level, which starting at 10 replications keeps small. */
 struct StoppingRule {
-  std::size_t replications = 1; ///< at least (and, without a target, exactly) this many
-  double target_half_width = 0; ///< relative half-width of `target_metric` to reach; 0 = none
-  std::string target_metric = "summary.latency_s.p99";
+  std::size_t replications = 1;     ///< at least (and, without a target, exactly) this many
+  double target_relative_error = 0; ///< gamma; 0 = none. Stops when half-width <= gamma / (1 + gamma) x |mean|
+  std::string target_metric = "summary.latency_s.mean";
+  std::size_t min_replications = 10; ///< with a target, the rule looks at no fewer
   std::size_t max_replications = 100;
 };
 
 struct ReplicatedResult {
   std::vector<Replication> runs;
-  std::map<std::string, ConfidenceInterval> intervals;
+  ReplicatedFigures figures; ///< intervals, how they were made, warnings
   bool target_reached = true;
   double warmup = 0; ///< the warm-up used (detected by MSER-5 or as configured)
   bool warmup_detected = false;
   bool warmup_reliable = true;
+  uint64_t pilot_seed = 0; ///< the MSER-5 pilot's seed, which no replication uses
+  /** Shorthand for figures.intervals. */
+  const std::map<std::string, ConfidenceInterval>& intervals() const { return figures.intervals; }
 };
 
 /** Replications of one scenario by the stopping rule; a warm-up of "mser5" ([run] warmup) is detected on a pilot
- * run first and then used for every replication. */
+ * run first and then used for every replication. The result does not depend on options.jobs. */
 ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, const ExperimentOptions& options);
 
 /** The scenario with another seed: same configuration, streams seeded from `seed`. */
 Scenario with_seed(const Scenario& scenario, uint64_t seed);
 
+/** Runs are warned about when they measure fewer than this many times twice the latency's correlation time. */
+inline constexpr double kMinIndependentStretches = 40;
+
+/** Figures over replications with their warnings (summarize_replications), plus two checks of the runs' length:
+ * against the latency's correlation time (too few independent stretches per run), and, for scenarios without
+ * scripted reconfiguration, against the start-up transient (MSER-5 on each replication's whole series places its
+ * end after the warm-up, for most replications). */
+ReplicatedFigures summarize(const Scenario& scenario, const std::vector<Replication>& runs, double confidence);
+
 /** The replication summary document of `apqsim run` with replications. */
 Json replicated_json(const ReplicatedResult& result, const StoppingRule& rule, double confidence);
 std::string replicated_summary(const Scenario& scenario, const ReplicatedResult& result, double confidence);
+
+/** "apqsim: warning: FIGURE: MESSAGE" lines, for stderr. */
+std::string warnings_text(const std::vector<StatWarning>& warnings);
+
+/** Offered load against each card's capacity (capacity_utilization): a warning per card at or above 100%, whose
+ * queue then grows without bound and whose figures describe a transient; empty when every card keeps up. */
+std::vector<StatWarning> overload_warnings(const Scenario& scenario);
+
+/** Offered work / capacity per card, from the card types' ratings and the guests' rates and mixes, each guest's
+ * work spread over its usable cards in proportion to their capacity (zcrypt balances by weight). */
+std::map<int, double> capacity_utilization(const Scenario& scenario);
 
 } // namespace apq

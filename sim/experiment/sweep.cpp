@@ -155,9 +155,6 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
     const auto runs = run_replications(pointers, 0, static_cast<std::size_t>(spec.replications), options);
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
       const SweepPoint& point = *todo[first + k];
-      std::vector<std::map<std::string, double>> figures;
-      for (const Replication& r : runs[k])
-        figures.push_back(r.figures);
       Json doc;
       doc["sweep_id"] = id;
       doc["point"] = point.index;
@@ -172,10 +169,18 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
       doc["manifest"]["seeds"] = seeds;
       doc["replications"] = spec.replications;
       doc["confidence"] = spec.confidence;
+      const ReplicatedFigures summary = summarize(scenarios[k], runs[k], spec.confidence);
+      doc["warnings"] = warnings_json(summary.warnings);
+      for (const StatWarning& w : summary.warnings)
+        run.warnings.push_back(StatWarning{w.figure, "point " + std::to_string(point.index) + ": " + w.message});
       Json& out = doc["figures"];
       out = Json::object();
-      for (const auto& [path, ci] : figure_intervals(figures, spec.confidence))
-        out[path] = interval_json(ci);
+      for (const auto& [path, ci] : summary.intervals) {
+        Json j = interval_json(ci);
+        if (auto it = summary.methods.find(path); it != summary.methods.end())
+          j["method"] = it->second;
+        out[path] = std::move(j);
+      }
       write_file_atomically(out_dir / point_file_name(point.index), doc.dump(1) + "\n");
       ++run.points_run;
       if (progress)

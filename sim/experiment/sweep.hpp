@@ -32,6 +32,7 @@ struct SweepRun {
   std::size_t points_run = 0;
   std::size_t points_skipped = 0; ///< already complete in the output directory
   std::size_t points_in_shard = 0;
+  std::vector<StatWarning> warnings; ///< of the points run, for stderr
 };
 
 /** Runs the points of shard (i, n) not yet in `out_dir`; then, if every point of the sweep is there, writes the

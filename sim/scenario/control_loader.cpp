@@ -297,6 +297,9 @@ ControlSpec read_control(const ConfigNode& root, const Scenario& scenario) {
       table->fail("bus_scan_interval", "the AP bus's config_time is 5s to 120s (ap_config_time_store)");
     control.window_after = table->duration_or("window_after", control.window_after);
     control.baseline = table->boolean_or("baseline", control.baseline);
+    control.slow_threshold = table->duration_or("slow_threshold", control.slow_threshold);
+    if (control.slow_threshold < 0)
+      table->fail("slow_threshold", "must be a duration of at least 0s (0: each guest's p99 in the baseline)");
     table->reject_unknown_keys();
   }
   if (auto reconfig = root.table_opt("reconfig")) {

@@ -25,9 +25,13 @@ struct RunSettings {
   // Replications (apqsim run): independent seeds seed, seed+1, ...
   int replications = 1;
   double confidence = 0.95;
-  double target_half_width = 0; ///< relative; 0 = a fixed number of replications
-  std::string target_metric = "summary.latency_s.p99";
+  /** Sequential stopping: replications are added until `target_metric` is within this relative error gamma of the
+   * truth, approximately (half-width <= gamma / (1 + gamma) x |mean|); 0 = a fixed number of replications. */
+  double target_relative_error = 0;
+  std::string target_metric = "summary.latency_s.mean";
+  int min_replications = 10; ///< the stopping rule looks at no fewer
   int max_replications = 100;
+  double series_window = 0; ///< seconds per time-series window; 0 = default_series_window(horizon)
 };
 
 struct CardSpec {
@@ -123,6 +127,7 @@ struct ControlSpec {
   double bus_scan_interval = 30.0; ///< the host's AP bus scans every config_time (AP_CONFIG_TIME, 30 s)
   double window_after = 1.0;       ///< a reconfiguration window: an op's start to its end plus this
   bool baseline = true;            ///< also run without reconfiguration to measure the loss
+  double slow_threshold = 0;       ///< a request slower than this is "slow"; 0 = each guest's p99 in the baseline
   std::vector<TimelineEntry> timeline;
   std::vector<RandomAdmin> random;
   std::shared_ptr<const ReplaySpec> replay; ///< [replay]: a forced order of the timeline's steps (explore --emit)

@@ -2,6 +2,7 @@
 // file:line:column. Everything the simulation relies on is checked here, before any engine exists.
 
 #include "analysis/sha256.hpp"
+#include "analysis/time_series.hpp"
 #include "models/config_node.hpp"
 #include "sim/scenario/control_loader.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -183,13 +184,26 @@ RunSettings read_run(const ConfigNode& root) {
   settings.confidence = run.number_or("confidence", settings.confidence);
   if (!(settings.confidence > 0 && settings.confidence < 1))
     run.fail("confidence", "must be between 0 and 1, e.g. 0.95");
-  settings.target_half_width = run.number_or("target_half_width", 0.0);
-  if (settings.target_half_width < 0)
-    run.fail("target_half_width", "a relative half-width, e.g. 0.05 for 5%");
+  settings.target_relative_error = run.number_or("target_relative_error", 0.0);
+  if (!(settings.target_relative_error >= 0 && settings.target_relative_error < 1))
+    run.fail("target_relative_error", "a relative error between 0 and 1, e.g. 0.05 for 5%");
   settings.target_metric = run.string_or("target_metric", settings.target_metric);
+  settings.min_replications = static_cast<int>(run.integer_or("min_replications", settings.min_replications));
+  if (settings.min_replications < 2)
+    run.fail("min_replications", "at least 2: the stopping rule judges an interval");
   settings.max_replications = static_cast<int>(run.integer_or("max_replications", 100));
   if (settings.max_replications < settings.replications)
     run.fail("max_replications", "must be at least replications");
+  if (settings.target_relative_error > 0 && settings.max_replications < settings.min_replications)
+    run.fail("max_replications", "must be at least min_replications (" + std::to_string(settings.min_replications) +
+                                     ") when target_relative_error is set");
+  if (run.has("series_window")) {
+    settings.series_window = run.duration("series_window");
+    if (!(settings.series_window > 0))
+      run.fail("series_window", "must be longer than 0s");
+    if (settings.horizon / settings.series_window > kMaxSeriesWindows)
+      run.fail("series_window", "gives more than 100000 windows over the horizon; take a longer window");
+  }
   const int64_t seed = run.integer_or("seed", 1);
   if (seed < 0)
     run.fail("seed", "the seed must be a non-negative integer");

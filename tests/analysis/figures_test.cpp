@@ -3,6 +3,7 @@
 #include "analysis/figures.hpp"
 #include "analysis/mser.hpp"
 
+#include <cmath>
 #include <gtest/gtest.h>
 
 namespace apq {
@@ -78,20 +79,48 @@ TEST(Mser5, StationarySeriesNeedsNoWarmup) {
 TEST(Mser5, WarmupInSecondsSkipsEmptyWindowsAtTheStart) {
   // Windows of 2 s: nothing completes in the first 3 windows, then a transient of 50 windows, then steady.
   std::vector<uint64_t> completed(3, 0);
-  std::vector<double> sums(3, 0.0);
+  std::vector<double> mean(3, NAN);
   for (int i = 0; i < 50; ++i) {
     completed.push_back(10);
-    sums.push_back(10 * (5.0 - 0.08 * i));
+    mean.push_back(5.0 - 0.08 * i);
   }
   for (int i = 0; i < 400; ++i) {
     completed.push_back(10);
-    sums.push_back(10 * (1.0 + 0.01 * (i % 3)));
+    mean.push_back(1.0 + 0.01 * (i % 3));
   }
-  bool reliable = false;
-  const double warmup = mser5_warmup(completed, sums, 2.0, &reliable);
-  EXPECT_TRUE(reliable);
-  EXPECT_GE(warmup, 2.0 * (3 + 45));
-  EXPECT_LE(warmup, 2.0 * (3 + 60));
+  const WarmupDetection d = mser5_warmup(completed, mean, 2.0);
+  EXPECT_TRUE(d.reliable);
+  EXPECT_GE(d.warmup, 2.0 * (3 + 45));
+  EXPECT_LE(d.warmup, 2.0 * (3 + 60));
+}
+
+TEST(Mser5, HandComputedBatchMeans) {
+  // Batch means (batch 5): 9, 1, 2, 1, 2, 1. Scores s(d) = sum of squared deviations of means[d..] / n^2:
+  // d=0: mean 16/6, SS = 81+1+4+1+4+1 - 256/6 = 49.33, /36 = 1.370; d=1: mean 7/5, SS = 11 - 49/5 = 1.2, /25 = 0.048;
+  // d=2: 6/4, SS = 10 - 9 = 1, /16 = 0.0625; d=3: 4/3, SS = 6 - 16/3 = 0.667, /9 = 0.074; d=4: 3/2, SS = 0.5, /4 =
+  // 0.125. The minimum is d = 1 (within the first half, m/2 = 3): cut 5 observations.
+  std::vector<double> y;
+  for (double m : {9.0, 1.0, 2.0, 1.0, 2.0, 1.0})
+    for (int j = 0; j < 5; ++j)
+      y.push_back(m);
+  const MserResult r = mser(y);
+  EXPECT_EQ(r.truncate, 5u);
+  EXPECT_EQ(r.global_minimum, 5u);
+  EXPECT_TRUE(r.reliable);
+}
+
+TEST(Mser5, MinimumBeyondTheFirstHalfIsRefusedAndTheCutStaysInIt) {
+  // A transient that lasts 80% of the run: the marginal standard error keeps falling past the middle. The result
+  // says so (unreliable) and never cuts beyond the first half.
+  std::vector<double> y;
+  for (int i = 0; i < 400; ++i)
+    y.push_back(10.0 - 0.02 * i);
+  for (int i = 0; i < 100; ++i)
+    y.push_back(2.0 + 0.01 * (i % 3));
+  const MserResult r = mser(y);
+  EXPECT_FALSE(r.reliable);
+  EXPECT_GT(r.global_minimum, 250u);
+  EXPECT_LE(r.truncate, 250u);
 }
 
 } // namespace

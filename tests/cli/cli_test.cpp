@@ -254,3 +254,49 @@ TEST_F(Cli, AnalyticPrintsErlangCAndRefusesReconfiguration) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(Cli, CompareCorrectsForItsComparisonsAndExitsOneOnUnexpectedViolations) {
+  // The ABBA timeline: naive-mutex deadlocks, linux-6.13 does not. With expect emptied the deadlock is unexpected.
+  const fs::path file = write("abba.toml", std::string("include = \"") + APQSIM_SOURCE_DIR +
+                                               "/configs/seed/abba-deadlock.toml\"\n" + R"([run]
+expect = []
+[compare]
+strategies = ["linux-6.13", "naive-mutex"]
+replications = 3
+)");
+  const Outcome r = apqsim("compare " + file.string() + " --json " + (dir_ / "c.json").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("Holm's step-down test"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("naive-mutex: deadlock (seed 1)"), std::string::npos) << r.out;
+  const std::string json = slurp(dir_ / "c.json");
+  for (const char* key : {"\"tests\": \"holm\"", "\"intervals\": \"bonferroni\"", "\"p_value\"", "\"different\"",
+                          "\"unexpected_violations\""})
+    EXPECT_NE(json.find(key), std::string::npos) << key;
+}
+
+TEST_F(Cli, RunSeriesWindowFlagAndFailuresByErrno) {
+  const fs::path file = write("small.toml", kSmall);
+  const Outcome r = apqsim("run " + file.string() + " --series-window 250ms --json " + (dir_ / "r.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string json = slurp(dir_ / "r.json");
+  EXPECT_NE(json.find("\"window_s\": 0.25"), std::string::npos);
+  EXPECT_EQ(r.out.find("window"), std::string::npos) << "nothing about windows without reconfiguration";
+  const Outcome bad = apqsim("run " + file.string() + " --series-window fast");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--series-window fast: error: bad duration"), std::string::npos) << bad.out;
+  // A guest whose only card goes offline fails with -ENODEV: the summary says so, by errno.
+  const fs::path offline = write("offline.toml", std::string(kSmall) + R"([[reconfig.timeline]]
+name = "off"
+at = "1s"
+op = "card_offline"
+adapter = "0x00"
+)");
+  const Outcome o = apqsim("run " + offline.string());
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NE(o.out.find("ENODEV"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("card_offline"), std::string::npos) << o.out;
+}
+
+} // namespace

@@ -77,10 +77,10 @@ TEST(Scenario, SameContentSameHashAnyLayout) {
 }
 
 TEST(Scenario, UnknownKeyIsLocated) {
-  EXPECT_EQ(
-      error_of(contract_with("seed = 1", "sede = 1")),
-      "inline.toml:5:1: error: unknown key 'sede' in run; valid keys: confidence, expect, horizon, max_replications, "
-      "replications, seed, strategy, target_half_width, target_metric, warmup");
+  EXPECT_EQ(error_of(contract_with("seed = 1", "sede = 1")),
+            "inline.toml:5:1: error: unknown key 'sede' in run; valid keys: confidence, expect, horizon, max_replications, "
+            "min_replications, replications, seed, series_window, strategy, target_metric, target_relative_error, "
+            "warmup");
 }
 
 TEST(Scenario, BadUnitIsLocatedAtTheValue) {
