@@ -27,7 +27,8 @@ double throughput_loss(const RunResult& result);
 /** A readable summary: per-guest and overall throughput and latency percentiles, card utilization. */
 std::string human_summary(const RunResult& result, double wall_seconds);
 
-/** Writes through a temporary file in the same directory and renames it: the file is whole or absent. */
+/** Writes through a temporary file in the same directory and renames it: the file is whole or absent (an
+ *  OutputFile, see output_file.hpp; throws IoError). */
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
 } // namespace apq

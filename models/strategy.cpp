@@ -106,7 +106,7 @@ std::string vocabulary_name(const ConfigNode& step, std::string_view key, const 
                             std::string_view what) {
   std::string name = step.string(key);
   if (!contains(valid, name))
-    step.fail(key, "unknown " + std::string(what) + " '" + name + "'; valid: " + join(valid));
+    step.fail(key, unknown_name_message(what, name, valid));
   return name;
 }
 
@@ -397,7 +397,7 @@ Strategy load_strategy_text(std::string_view text, const std::string& file_name)
 
   for (const std::string& name : ops.keys()) {
     if (!contains(vocabulary.ops, name))
-      ops.fail(name, "unknown operation '" + name + "'; valid: " + join(vocabulary.ops));
+      ops.fail(name, unknown_name_message("operation", name, vocabulary.ops));
     ConfigNode op_node = ops.table(name);
     OpSteps op{name, {}, op_node.where()};
     for (const ConfigNode& step : op_node.tables("steps"))

@@ -24,6 +24,10 @@ struct RunOptions {
 
 RunResult simulate(const Scenario& scenario, const RunOptions& options = {});
 
+/** Throws ConfigError naming a --cfg/--log item SimGrid refuses (tried in a forked child: one engine per process),
+ *  so that a bad item fails before any run rather than in every child. */
+void check_simgrid_args(const std::vector<std::string>& simgrid_args);
+
 /** The manifest of a result of this scenario: version, commit, SimGrid version, config hash, seed, config. */
 Manifest make_manifest(const Scenario& scenario);
 

@@ -29,6 +29,8 @@ struct CompareResult {
   std::vector<std::vector<Replication>> runs;
   std::vector<std::map<std::string, ConfidenceInterval>> intervals;
   std::vector<std::map<std::string, ConfidenceInterval>> paired; ///< variant - first variant
+  std::string incomplete; ///< why some replications are missing (a failed run, a signal); empty when complete
+  int signal = 0;         ///< the signal that stopped the runs, if one did
 };
 
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec, const ExperimentOptions& options);

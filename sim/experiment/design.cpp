@@ -35,10 +35,19 @@ std::string display_value(const std::string& toml_value) {
   return toml_value;
 }
 
+ConfigOverride override_at(std::string path, const toml::node& value, const toml::source_region& path_origin) {
+  return ConfigOverride{std::move(path), toml_text(value), path_origin, value.source()};
+}
+
 std::vector<ConfigOverride> read_overrides(const ConfigNode& table) {
   std::vector<ConfigOverride> out;
-  for (const std::string& key : table.keys())
-    out.push_back(ConfigOverride{key, toml_text(*table.raw(key))});
+  for (const std::string& key : table.keys()) {
+    const toml::key* written = nullptr;
+    for (auto&& [k, v] : table.toml())
+      if (k.str() == key)
+        written = &k;
+    out.push_back(override_at(key, *table.raw(key), written->source()));
+  }
   return out;
 }
 

@@ -86,20 +86,36 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
       run.baseline = job.baseline;
       return to_json(simulate(with_seed(*job.scenario, job.seed), run)).dump();
     });
-  const std::vector<std::string> outputs = run_in_children(children, options.jobs, options.progress);
+  std::vector<std::optional<std::string>> outputs;
+  std::string failure;
+  int signal = 0;
+  try {
+    for (std::string& output : run_in_children(children, options.jobs, options.progress))
+      outputs.emplace_back(std::move(output));
+  } catch (const ChildRunError& e) { // keep what completed
+    outputs = e.outputs();
+    failure = e.what();
+    signal = e.signal();
+  }
 
   std::vector<std::vector<Replication>> out(scenarios.size());
   for (std::size_t s = 0; s < scenarios.size(); ++s)
     for (std::size_t r = 0; r < count; ++r) {
+      const auto& main = outputs[main_job[s][r]];
+      const bool paired = baseline_job[s][r] >= 0;
+      if (!main || (paired && !outputs[static_cast<std::size_t>(baseline_job[s][r])]))
+        continue;
       Replication replication;
       replication.seed = jobs[main_job[s][r]].seed;
-      replication.result = Json::parse(outputs[main_job[s][r]]);
-      if (baseline_job[s][r] >= 0)
-        add_loss(replication.result, Json::parse(outputs[static_cast<std::size_t>(baseline_job[s][r])]));
+      replication.result = Json::parse(*main);
+      if (paired)
+        add_loss(replication.result, Json::parse(*outputs[static_cast<std::size_t>(baseline_job[s][r])]));
       replication.figures = numeric_figures(replication.result);
       add_derived_figures(replication.figures);
       out[s].push_back(std::move(replication));
     }
+  if (!failure.empty())
+    throw IncompleteExperiment(failure, std::move(out), signal);
   return out;
 }
 
@@ -122,7 +138,16 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
   std::size_t done = 0;
   std::size_t batch = std::max<std::size_t>(rule.replications, 1);
   while (true) {
-    auto runs = run_replications({&effective}, done, batch, options);
+    std::vector<std::vector<Replication>> runs;
+    try {
+      runs = run_replications({&effective}, done, batch, options);
+    } catch (const IncompleteExperiment& e) { // report what completed, marked incomplete
+      runs = e.complete();
+      result.incomplete = e.what();
+      result.signal = e.signal();
+      if (result.runs.empty() && runs[0].empty())
+        throw;
+    }
     for (Replication& r : runs[0])
       result.runs.push_back(std::move(r));
     done += batch;
@@ -130,7 +155,7 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
     for (const Replication& r : result.runs)
       figures.push_back(r.figures);
     result.intervals = figure_intervals(figures, options.confidence);
-    if (rule.target_half_width <= 0)
+    if (rule.target_half_width <= 0 || !result.incomplete.empty())
       break;
     const auto it = result.intervals.find(rule.target_metric);
     result.target_reached = it != result.intervals.end() && it->second.n >= 2 &&
@@ -155,6 +180,8 @@ Json replicated_json(const ReplicatedResult& result, const StoppingRule& rule, d
   rep["warmup_s"] = result.warmup;
   rep["warmup_detected"] =
       result.warmup_detected ? Json(result.warmup_reliable ? "mser5" : "mser5 (unreliable)") : Json(false);
+  if (!result.incomplete.empty())
+    rep["incomplete"] = result.incomplete;
   if (rule.target_half_width > 0)
     rep["target"] = Json{{"metric", rule.target_metric},
                          {"relative_half_width", rule.target_half_width},
@@ -172,6 +199,8 @@ std::string replicated_summary(const Scenario& scenario, const ReplicatedResult&
   out << "apqsim · " << scenario.file.string() << " · " << result.runs.size() << " replications (seeds "
       << result.runs.front().seed << ".." << result.runs.back().seed << ") · " << confidence * 100
       << "% confidence intervals (Student t)\n";
+  if (!result.incomplete.empty())
+    out << "INCOMPLETE: " << result.runs.size() << " replications completed (" << result.incomplete << ")\n";
   if (result.warmup_detected)
     out << "warm-up detected by MSER-5: " << units::format_duration(result.warmup)
         << (result.warmup_reliable ? "" : " (unreliable: the minimum is in the second half; run longer)") << "\n";

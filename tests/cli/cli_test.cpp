@@ -123,8 +123,9 @@ TEST_F(Cli, UsageErrorsNameTheFlagAndExitTwo) {
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.out.find("no/such/file.toml: error: cannot read scenario file"), std::string::npos) << missing.out;
   const Outcome dir = apqsim("run configs/quickstart.toml --json /nonexistent-dir/x.json");
-  EXPECT_EQ(dir.code, 2);
-  EXPECT_NE(dir.out.find("--json /nonexistent-dir/x.json: error: directory /nonexistent-dir does not exist"),
+  EXPECT_EQ(dir.code, 3);
+  EXPECT_NE(dir.out.find("--json /nonexistent-dir/x.json: error: cannot write /nonexistent-dir/x.json: directory "
+                         "/nonexistent-dir does not exist"),
             std::string::npos)
       << dir.out;
   const Outcome set = apqsim("check configs/quickstart.toml --set run.horizon");

@@ -179,9 +179,12 @@ TEST(Arrival, TraceErrorsNameLineAndColumn) {
 
 TEST(Arrival, ConfigErrors) {
   EXPECT_EQ(error_of([] { process_from("process = \"poisson\"\nraet = \"1k/s\""); }),
+            "arrival.toml:2:1: error: unknown key 'raet' in guests[0].arrival; did you mean 'rate'?");
+  EXPECT_EQ(error_of([] { process_from("process = \"poisson\"\nspeed = \"1k/s\""); }),
             "arrival.toml:1:1: error: guests[0].arrival: missing required key 'rate'");
   EXPECT_EQ(error_of([] { process_from("process = \"poisson\"\nrate = \"1k/s\"\nraet = \"1k/s\""); }),
-            "arrival.toml:3:1: error: unknown key 'raet' in guests[0].arrival; valid keys: process, rate");
+            "arrival.toml:3:1: error: unknown key 'raet' in guests[0].arrival; did you mean 'rate'? valid keys: "
+            "process, rate");
   EXPECT_EQ(error_of([] { process_from("process = \"bursty\""); }),
             "arrival.toml:1:11: error: guests[0].arrival.process: unknown arrival process 'bursty'; valid: poisson, "
             "mmpp, periodic, schedule, trace");

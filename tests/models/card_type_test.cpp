@@ -84,10 +84,11 @@ TEST(CardType, TypedCardErrors) {
   EXPECT_EQ(error_of([] { card_from("type = \"CEX7A\"\nengines = 0"); }),
             "cards.toml:2:11: error: cards[0].engines: must be between 1 and 1048576, got 0");
   EXPECT_EQ(error_of([] { card_from("type = \"CEX9A\""); }),
-            "cards.toml:1:8: error: cards[0].type: unknown card type 'CEX9A'; valid: CEX5A, CEX6A, CEX7A, CEX8A, "
-            "CEX5C, CEX6C, CEX7C, CEX8C, CEX5P, CEX6P, CEX7P, CEX8P, custom");
+            "cards.toml:1:8: error: cards[0].type: unknown card type 'CEX9A'; did you mean 'CEX5A', 'CEX6A', "
+            "'CEX7A' or 'CEX8A'? valid: CEX5A, CEX6A, CEX7A, CEX8A, CEX5C, CEX6C, CEX7C, CEX8C, CEX5P, CEX6P, CEX7P, CEX8P, custom");
   EXPECT_EQ(error_of([] { card_from("type = \"CEX7A\"\nservice = { dist = \"lognormal\", cv = 0.3, cvv = 1 }"); }),
-            "cards.toml:2:43: error: unknown key 'cvv' in cards[0].service; valid keys: cv, dist, mean");
+            "cards.toml:2:43: error: unknown key 'cvv' in cards[0].service; did you mean 'cv'? valid keys: cv, dist, "
+            "mean");
 }
 
 TEST(CardType, LeavesOtherKeysToTheCaller) {
@@ -96,8 +97,8 @@ TEST(CardType, LeavesOtherKeysToTheCaller) {
   make_card_type(card);
   card.has("ids"); // what the scenario loader reads itself
   EXPECT_EQ(error_of([&] { card.reject_unknown_keys(); }),
-            "cards.toml:3:1: error: unknown key 'idz' in cards[0]; valid keys: engines, ids, queue_depth, scale, "
-            "service, type");
+            "cards.toml:3:1: error: unknown key 'idz' in cards[0]; did you mean 'ids'? valid keys: engines, ids, "
+            "queue_depth, scale, service, type");
 }
 
 TEST(CardType, CustomCard) {

@@ -313,7 +313,7 @@ TEST(StrategyFile, TopLevelMistakes) {
 
 TEST(StrategyFile, UnknownAndMissingOperations) {
   EXPECT_EQ(load_error("name = \"t\"\ndescription = \"d\"\n[ops.assign_adaptor]\nsteps = []\n")
-                .rfind("t.toml:3:1: error: ops.assign_adaptor: unknown operation 'assign_adaptor'; valid: "
+                .rfind("t.toml:3:1: error: ops.assign_adaptor: unknown operation 'assign_adaptor'; did you mean 'assign_adapter'? valid: "
                        "apmask_store, aqmask_store, in_use, assign_adapter,",
                        0),
             0u);
@@ -376,7 +376,7 @@ TEST(StrategyFile, UnknownNamesListTheValidOnes) {
             "t.toml:5:32: error: ops.in_use.steps[0].busy: unknown errno 'EWOULDBLOCK'; valid: EBUSY, EAGAIN, EINVAL, "
             "ENODEV, EADDRINUSE, EADDRNOTAVAIL, EIO, EPERM, ERESTARTSYS, EOPNOTSUPP");
   EXPECT_EQ(step_error("{ effect = \"check_in_use\", errno = \"ebusy\" }")
-                .rfind("t.toml:5:38: error: ops.in_use.steps[0].errno: unknown errno 'ebusy'; valid: EBUSY,", 0),
+                .rfind("t.toml:5:38: error: ops.in_use.steps[0].errno: unknown errno 'ebusy'; did you mean 'EBUSY'? valid: EBUSY,", 0),
             0u);
 }
 
@@ -517,7 +517,7 @@ TEST(StrategyFile, ResolvesABuiltinOrAFileNextToTheScenario) {
   {
     auto doc = scenario("orderd");
     std::string error = error_of([&] { resolve_strategy(ConfigNode(doc).table("run"), "strategy"); });
-    EXPECT_NE(error.find("scenario.toml:2:12: error: run.strategy: unknown locking strategy 'orderd'; valid: "
+    EXPECT_NE(error.find("scenario.toml:2:12: error: run.strategy: unknown locking strategy 'orderd'; did you mean 'ordered'? valid: "
                          "mainline-6.0, naive-mutex, ordered, v12-trylock; or a strategy file"),
               std::string::npos)
         << error;

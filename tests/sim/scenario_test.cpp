@@ -78,7 +78,7 @@ TEST(Scenario, SameContentSameHashAnyLayout) {
 
 TEST(Scenario, UnknownKeyIsLocated) {
   EXPECT_EQ(error_of(contract_with("seed = 1", "sede = 1")),
-            "inline.toml:5:1: error: unknown key 'sede' in run; valid keys: confidence, expect, horizon, max_replications, "
+            "inline.toml:5:1: error: unknown key 'sede' in run; did you mean 'seed'? valid keys: confidence, expect, horizon, max_replications, "
             "replications, seed, strategy, target_half_width, target_metric, warmup");
 }
 
@@ -173,7 +173,7 @@ TEST(Scenario, OverridesApplyAfterLoadingAndNameTheFlag) {
   EXPECT_NE(bare.find("30parsec"), std::string::npos) << bare;
   EXPECT_NE(bare.find("--set run.horizon"), std::string::npos) << bare;
   EXPECT_EQ(error_of(kContract, {{"guests.3.name", "x"}}),
-            "--set guests.3.name: error: index 3 is past the end of an array of 1");
+            "--set guests.3.name=x: error: guests: index 3 is past the end of an array of 1");
 }
 
 class ScenarioFiles : public ::testing::Test {
