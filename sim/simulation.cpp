@@ -133,6 +133,8 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     result.windows = data_plane.window_figures();
     result.series = data_plane.series();
     result.windows.intervals = windows.intervals(scenario.run.horizon);
+    if (control_plane && !control_plane->overload().empty())
+      throw LimitError(control_plane->overload());
     if (control_plane)
       result.control = control_plane->result();
   }

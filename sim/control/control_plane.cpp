@@ -1,5 +1,7 @@
 #include "sim/control/control_plane.hpp"
 
+#include "models/units.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <simgrid/s4u/Actor.hpp>
@@ -64,6 +66,19 @@ void ControlPlane::start() {
 }
 
 sg4::ActorPtr ControlPlane::spawn(const std::string& label, std::function<void()> body) {
+  // Each actor has a stack of its own (two memory mappings): operations that pile up (blocked behind a deadlock,
+  // or arriving faster than they end) would exhaust the process's mappings and SimGrid would abort. Past
+  // [limits] admin_actors no operation starts; simulate() reports the run as overloaded.
+  const std::size_t live = sg4::Engine::get_instance()->get_actor_count();
+  if (live >= scenario_.limits.admin_actors) {
+    if (overload_.empty())
+      overload_ = std::to_string(live) + " admin operations and intercepts in progress at once at " +
+                  units::format_duration(scheduler_.now()) + " (simulated), the most [limits] admin_actors allows (" +
+                  std::to_string(scenario_.limits.admin_actors) + "): operations start faster than they end (blocked " +
+                  "on locks, or held for ever by a deadlock), and each is a simulated thread with its own stack. " +
+                  "Lower the admin rates, or raise the limit (--set limits.admin_actors=N)";
+    return nullptr;
+  }
   sg4::ActorPtr actor = sg4::Actor::create(label, host_, std::move(body));
   monitor_.set_actor_label(actor->get_pid(), label);
   ++actor_count_;

@@ -51,6 +51,8 @@ public:
 
   /** What happened, for the results. */
   ControlResult result() const;
+  /** Why operations were refused ([limits] admin_actors), empty when none was: such a run is no result. */
+  const std::string& overload() const { return overload_; }
 
 private:
   struct MdevState {
@@ -131,6 +133,7 @@ private:
 
   void note(const OpContext& ctx, const std::string& what, const std::string& detail = {});
   void record_attempt(const std::string& op, double start, const std::string& error, bool retry);
+  /** Starts an actor; none past [limits] admin_actors (then overload() says so, and nullptr is returned). */
   simgrid::s4u::ActorPtr spawn(const std::string& label, std::function<void()> body);
 
   const Scenario& scenario_;
@@ -151,6 +154,7 @@ private:
   std::vector<StolenQueueReport> stolen_;
   ControlTraceSink trace_;
   uint64_t actor_count_ = 0;
+  std::string overload_; ///< set when [limits] admin_actors stopped operations from starting
 };
 
 } // namespace apq

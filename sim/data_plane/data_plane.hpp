@@ -123,6 +123,8 @@ private:
   void forget_queue(Guest& guest, uint32_t queue);
   void learn_queue(Guest& guest, uint32_t queue);
   void release_loads(const Request& request);
+  /** What saturated when the requests in flight passed [limits] in_flight: the longest backlog, its card, its guest. */
+  std::string overload_report() const;
   bool in_window(double t) const { return t >= warmup_; }
   void trace(TraceKind kind, const Request& request, int adapter, int domain) const {
     if (trace_)
@@ -142,6 +144,7 @@ private:
   std::vector<Guest> guests_;
   RequestPool requests_;
   std::size_t peak_in_flight_ = 0;
+  std::size_t in_flight_limit_; ///< [limits] in_flight: an overloaded run stops there instead of eating the memory
   DataPlaneEvents events_;
   TraceSink trace_;
   std::function<void(uint32_t, uint32_t)> aqic_handler_;

@@ -135,6 +135,7 @@ struct Limits {
   uint64_t in_flight = 2'000'000; ///< requests issued and not completed, all guests together
   double offered_events = 1e9;    ///< arrivals, poll ticks, scans, admin ops over the horizon
   double admin_rate = 1000;       ///< per second, all [[reconfig.random]] admins together
+  uint64_t admin_actors = 10000;  ///< admin operations and intercepts in progress at once
   int replications = 1000;        ///< per scenario or variant: the parent holds their results
   std::uintmax_t include_bytes = kDefaultMaxConfigFileBytes; ///< scenario and include files
   int template_count = 10000;                                ///< instances of one guest or mdev template

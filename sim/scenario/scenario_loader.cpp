@@ -260,6 +260,8 @@ Limits read_limits(const ConfigNode& root) {
     limits.admin_rate = table->rate_or("admin_rate", limits.admin_rate);
     if (!(limits.admin_rate > 0))
       table->fail("admin_rate", "must be more than 0/s");
+    limits.admin_actors = static_cast<uint64_t>(
+        read_positive(*table, "admin_actors", static_cast<double>(limits.admin_actors), 1e6));
     limits.replications = static_cast<int>(read_positive(*table, "replications", limits.replications, 1e7));
     limits.include_bytes = static_cast<std::uintmax_t>(
         read_positive(*table, "include_bytes", static_cast<double>(limits.include_bytes), 1e12));
