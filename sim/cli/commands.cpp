@@ -259,7 +259,9 @@ void check_compare_variants(const std::string& file, const CompareSpec& spec) {
     const std::string where =
         variant.overrides.empty() ? file : location_of(variant.overrides.front().value_origin, file);
     if (!names.insert(variant.name).second)
-      throw ConfigError(where, "compare: variant '" + variant.name + "' is named twice");
+      throw ConfigError(where, "compare: variant '" + variant.name +
+                                   "' appears twice (strategies = [...] names each variant after its strategy): a "
+                                   "comparison needs variants that differ");
     const Scenario scenario = load_scenario(file, variant.overrides);
     const auto [it, added] = seen.emplace(scenario.config_sha256, variant.name);
     if (!added)

@@ -81,11 +81,9 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--trace", run.trace_file,
                       "Write every request event (issue, send, start, done, collect, fail) to this CSV file");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing on success");
-  run_cmd
-      ->add_option("--replications", run.replications,
-                   "Independent replications (seeds seed, seed+1, ...): every figure gets a confidence interval "
-                   "(default: [run] replications)")
-      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--replications", run.replications,
+                      "Independent replications (seeds seed, seed+1, ...): every figure gets a confidence interval "
+                      "(default: [run] replications)");
   run.jobs = apq::cli::default_jobs();
   run_cmd->add_option("--jobs,-j", run.jobs, "Runs at once, each in a forked child (default: all cores)")
       ->check(CLI::Range(1, 1024));

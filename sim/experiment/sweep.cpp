@@ -2,13 +2,14 @@
 
 #include "analysis/output_file.hpp"
 #include "analysis/sha256.hpp"
+#include "models/suggest.hpp"
 #include "sim/experiment/design.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -71,7 +72,7 @@ SweepSpec read_sweep_spec(const fs::path& file) {
   SweepSpec spec;
   spec.mode = sweep.string_or("mode", "grid");
   if (spec.mode != "grid" && spec.mode != "zip" && spec.mode != "list")
-    sweep.fail("mode", "unknown mode '" + spec.mode + "'; valid: grid, zip, list");
+    sweep.fail("mode", unknown_name_message("mode", spec.mode, {"grid", "zip", "list"}));
   spec.replications = static_cast<int>(sweep.integer_or("replications", 1));
   if (spec.replications < 1)
     sweep.fail("replications", "at least 1");

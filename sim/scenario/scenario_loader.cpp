@@ -74,7 +74,7 @@ void resolve_includes(toml::table& table, const fs::path& file, std::vector<fs::
     auto name = node.value<std::string>();
     if (!name || name->empty())
       fail_at(node.source(), file, "include: expected a file name or an array of file names");
-    files.emplace_back(fs::path(file).parent_path() / *name, node.source());
+    files.emplace_back((fs::path(file).parent_path() / *name).lexically_normal(), node.source());
   };
   if (const auto* array = include->as_array())
     for (const auto& node : *array)
@@ -260,8 +260,8 @@ Limits read_limits(const ConfigNode& root) {
     limits.admin_rate = table->rate_or("admin_rate", limits.admin_rate);
     if (!(limits.admin_rate > 0))
       table->fail("admin_rate", "must be more than 0/s");
-    limits.admin_actors = static_cast<uint64_t>(
-        read_positive(*table, "admin_actors", static_cast<double>(limits.admin_actors), 1e6));
+    limits.admin_actors =
+        static_cast<uint64_t>(read_positive(*table, "admin_actors", static_cast<double>(limits.admin_actors), 1e6));
     limits.replications = static_cast<int>(read_positive(*table, "replications", limits.replications, 1e7));
     limits.include_bytes = static_cast<std::uintmax_t>(
         read_positive(*table, "include_bytes", static_cast<double>(limits.include_bytes), 1e12));
@@ -334,6 +334,8 @@ HostMasks read_host(const ConfigNode& root) {
 std::vector<CardSpec> read_cards(const ConfigNode& root) {
   std::vector<CardSpec> cards;
   std::set<int> seen;
+  if (!root.has("cards"))
+    root.fail_missing("cards", "no [[cards]]: a scenario needs at least one crypto card");
   for (const ConfigNode& table : root.tables("cards")) {
     const IdSet ids = read_ids(table, "ids", true);
     const IdSet domains = read_ids(table, "domains", true);
@@ -428,6 +430,8 @@ GuestTables read_guests(const ConfigNode& root, const RunSettings& run, const Li
     named_mdevs.push_back(mdev.name);
   std::vector<std::string> mdev_owner(out.mdevs.size());
   std::set<std::string> names;
+  if (!root.has("guests"))
+    root.fail_missing("guests", "no [[guests]]: a scenario needs at least one guest sending requests");
   for (const ConfigNode& table : root.tables("guests")) {
     for (const ConfigNode& instance : instances(table, limits)) {
       GuestSpec guest;

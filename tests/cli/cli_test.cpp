@@ -1,39 +1,17 @@
 // apqsim as a process: what a user types and what comes back.
 
-#include <array>
-#include <cstdio>
+#include "cli_support.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <sstream>
-#include <sys/wait.h>
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out; ///< stdout and stderr together
-};
-
-Outcome apqsim(const std::string& args) {
-  const std::string command = std::string("cd ") + APQSIM_SOURCE_DIR + " && " + APQSIM_BINARY + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using apq::test::apqsim;
+using apq::test::Outcome;
+using apq::test::slurp;
 
 class Cli : public ::testing::Test {
 protected:

@@ -170,7 +170,8 @@ TEST(Arrival, TraceErrorsNameLineAndColumn) {
                 ":3:1: error: time 1.5s is earlier than the previous row's (2s): rows must be in time order");
   test::TempFile bad_op("bad_op.csv", "0.1, rsa_crt_8k\n");
   EXPECT_EQ(error_of([&] { load(bad_op); }),
-            bad_op.path().string() + ":1:6: error: unknown operation 'rsa_crt_8k'; valid: " + operation_names());
+            bad_op.path().string() + ":1:6: error: unknown operation 'rsa_crt_8k'; did you mean 'rsa_crt_1k', " +
+                "'rsa_crt_2k' or 'rsa_crt_4k'? valid: " + operation_names());
   test::TempFile bad_time("bad_time.csv", "time\nsoon\n");
   EXPECT_EQ(error_of([&] { load(bad_time); }), bad_time.path().string() +
                                                    R"(:2:1: error: bad duration "soon": expected a number and a unit )"

@@ -126,8 +126,8 @@ op_service = { rsa_crt_4k = { dist = "deterministic", value = "1ms" } })");
 
 TEST(CardType, CustomCardErrors) {
   EXPECT_EQ(error_of([] { card_from("type = \"custom\"\nengines = 2\nops = [\"rsa_crt_2k\", \"rsa_crt_8k\"]"); }),
-            "cards.toml:3:22: error: cards[0].ops[1]: unknown operation 'rsa_crt_8k'; valid: rsa_me_1k, rsa_me_2k, "
-            "rsa_me_4k, rsa_crt_1k, rsa_crt_2k, rsa_crt_4k, rng, seckey_low, seckey_medium, seckey_high, ecc");
+            "cards.toml:3:22: error: cards[0].ops[1]: unknown operation 'rsa_crt_8k'; did you mean 'rsa_crt_1k', "
+            "'rsa_crt_2k' or 'rsa_crt_4k'? valid: rsa_me_1k, rsa_me_2k, rsa_me_4k, rsa_crt_1k, rsa_crt_2k, rsa_crt_4k, rng, seckey_low, seckey_medium, seckey_high, ecc");
   EXPECT_EQ(error_of([] {
               card_from("type = \"custom\"\nengines = 2\nops = [\"rng\", \"ecc\"]\n"
                         "op_service = { rng = { dist = \"deterministic\", value = \"1us\" } }");
