@@ -46,30 +46,30 @@ struct Destination {
 };
 
 Destination resolve(const fs::path& target, const std::string& location) {
-  fs::path path = target;
-  for (int hops = 0;; ++hops) {
-    struct stat info {};
-    if (::lstat(path.c_str(), &info) != 0) {
-      if (errno == ENOENT)
-        break; // a new file
-      throw IoError(location, "cannot write " + path.string() + ": " + std::strerror(errno));
-    }
-    if (S_ISLNK(info.st_mode)) {
-      if (hops == 40)
-        throw IoError(location, "cannot write " + target.string() + ": too many levels of symbolic links");
-      std::error_code ec;
-      const fs::path link = fs::read_symlink(path, ec);
-      if (ec)
-        throw IoError(location, "cannot follow the symbolic link " + path.string() + ": " + ec.message());
-      path = link.is_absolute() ? link : path.parent_path() / link;
-      continue;
-    }
+  struct stat info {};
+  if (::stat(target.c_str(), &info) == 0) { // exists, symlinks followed
     if (S_ISDIR(info.st_mode))
-      throw IoError(location, "cannot write " + path.string() + ": it is a directory; name a file in it");
-    return Destination{path, !S_ISREG(info.st_mode)};
+      throw IoError(location, "cannot write " + target.string() + ": it is a directory; name a file in it");
+    if (!S_ISREG(info.st_mode)) // through the path as given: /dev/stdout is a link the kernel resolves itself
+      return Destination{target, true};
+    std::error_code ec;
+    const fs::path real = fs::canonical(target, ec); // the file a symlink points to is the one replaced
+    return Destination{ec ? target : real, false};
+  }
+  if (errno != ENOENT)
+    throw IoError(location, "cannot write " + target.string() + ": " + std::strerror(errno));
+  // A new file, possibly behind a dangling symlink: it goes where the link points.
+  fs::path path = target;
+  for (int hops = 0; ::lstat(path.c_str(), &info) == 0 && S_ISLNK(info.st_mode); ++hops) {
+    if (hops == 40)
+      throw IoError(location, "cannot write " + target.string() + ": too many levels of symbolic links");
+    std::error_code ec;
+    const fs::path link = fs::read_symlink(path, ec);
+    if (ec)
+      throw IoError(location, "cannot follow the symbolic link " + path.string() + ": " + ec.message());
+    path = link.is_absolute() ? link : path.parent_path() / link;
   }
   const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  struct stat info {};
   if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
     throw IoError(location, "cannot write " + path.string() + ": directory " + dir.string() + " does not exist");
   return Destination{path, false};

@@ -49,6 +49,7 @@ Child start(const ChildJob& job, std::size_t index) {
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
   const pid_t parent = ::getpid();
+  const interrupt::ForkGuard guard;
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -117,6 +118,7 @@ DeferredChild::DeferredChild(const Job& job) {
     throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
   }
   const pid_t parent = ::getpid();
+  const interrupt::ForkGuard guard;
   pid_ = ::fork();
   if (pid_ < 0) {
     for (int fd : {in[0], in[1], out[0], out[1]})

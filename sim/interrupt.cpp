@@ -18,6 +18,14 @@ volatile std::sig_atomic_t g_received = 0;
 std::atomic<int> g_interruptible{0};
 std::array<std::atomic<pid_t>, 1024> g_children{};
 
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : kSignals)
+    sigaddset(&set, signal);
+  return set;
+}
+
 void kill_children() noexcept {
   for (auto& slot : g_children)
     if (const pid_t pid = slot.load(); pid > 0)
@@ -39,10 +47,8 @@ extern "C" void on_signal(int signal) {
 void install() {
   struct sigaction action {};
   action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  for (int signal : kSignals)
-    sigaddset(&action.sa_mask, signal); // one handler at a time
-  action.sa_flags = 0;                  // no SA_RESTART: a blocking poll() returns EINTR and looks
+  action.sa_mask = handled_signals(); // one handler at a time
+  action.sa_flags = 0;                // no SA_RESTART: a blocking poll() returns EINTR and looks
   for (int signal : kSignals)
     ::sigaction(signal, &action, nullptr);
 }
@@ -89,6 +95,16 @@ void remove_child(pid_t pid) {
   }
 }
 
+ForkGuard::ForkGuard() {
+  const sigset_t blocked = handled_signals();
+  ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
+}
+
+ForkGuard::~ForkGuard() {
+  const sigset_t blocked = handled_signals();
+  ::sigprocmask(SIG_UNBLOCK, &blocked, nullptr);
+}
+
 void become_child(pid_t parent) {
   for (int signal : kSignals)
     std::signal(signal, SIG_DFL);
@@ -100,6 +116,8 @@ void become_child(pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) // the parent died before prctl: nobody will read our result
     ::_exit(exit_code(SIGTERM));
+  const sigset_t blocked = handled_signals();
+  ::sigprocmask(SIG_UNBLOCK, &blocked, nullptr);
 }
 
 } // namespace apq::interrupt

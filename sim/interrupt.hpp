@@ -43,9 +43,20 @@ public:
 void add_child(pid_t pid);
 void remove_child(pid_t pid);
 
-/** In a freshly forked child, first thing: default signal dispositions, none of the parent's children or
- *  temporary files, and death with the parent (PR_SET_PDEATHSIG: a child never outlives a parent killed even by
- *  SIGKILL). `parent` is the pid before the fork; if the parent is already gone, the child exits at once. */
+/** Blocks SIGINT, SIGTERM and SIGHUP for its lifetime: hold one around fork(), so that a signal meant for the new
+ *  child cannot reach the handler it inherits before become_child() has reset it. */
+class ForkGuard {
+public:
+  ForkGuard();
+  ~ForkGuard();
+  ForkGuard(const ForkGuard&) = delete;
+  ForkGuard& operator=(const ForkGuard&) = delete;
+};
+
+/** In a freshly forked child (under a ForkGuard), first thing: default signal dispositions, none of the parent's
+ *  children or temporary files, death with the parent (PR_SET_PDEATHSIG: a child never outlives a parent killed
+ *  even by SIGKILL), then the signals unblocked (one sent meanwhile kills it now). `parent` is the pid before the
+ *  fork; if the parent is already gone, the child exits at once. */
 void become_child(pid_t parent);
 
 /** Work given up because of a signal. */

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace apq::test {
 
@@ -26,6 +27,25 @@ inline Outcome apqsim(const std::string& args, const std::string& dir = APQSIM_S
     out.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+/** apqsim started in the background (stdout and stderr to `log`), for tests that signal it while it runs. */
+inline pid_t start_apqsim(const std::string& args, const std::filesystem::path& log,
+                          const std::string& dir = APQSIM_SOURCE_DIR) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string command = "cd " + dir + " && exec " + APQSIM_BINARY + " " + args + " > " + log.string() + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+/** The exit code of a process started by start_apqsim, 128 + N if a signal N ended it. */
+inline int wait_exit_code(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 inline std::string slurp(const std::filesystem::path& file) {
