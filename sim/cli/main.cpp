@@ -133,7 +133,10 @@ int run_cli(int argc, char** argv) {
   plan_cmd->add_flag("-q,--quiet", plan.quiet, "Print nothing on success");
 
   apq::cli::ScenarioOptions check;
-  CLI::App* check_cmd = app.add_subcommand("check", "Validate a scenario without running it");
+  CLI::App* check_cmd = app.add_subcommand(
+      "check",
+      "Validate a scenario (with its [compare], [sweep] and [plan] tables) or a strategy file, without running "
+      "it; warns about overloaded cards");
   add_scenario_options(*check_cmd, check);
 
   std::string list_kind = "all";
