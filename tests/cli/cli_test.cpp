@@ -297,7 +297,7 @@ TEST_F(Cli, AnInterruptedReplicatedRunWritesTheCompletedReplicationsMarkedIncomp
   // -j 1: the replications run one after the other; once the second child starts, the first is complete.
   const fs::path config = write("long.toml", std::string(kLong));
   const pid_t parent = start_apqsim("run " + config.string() + " --replications 3 -j 1 --json " +
-                                        (dir_ / "r.json").string() + " --set run.horizon='\"1000s\"'",
+                                        (dir_ / "r.json").string() + " --set run.horizon='\"500s\"'",
                                     dir_ / "log");
   pid_t first = 0;
   ASSERT_TRUE(eventually([&] {
@@ -316,7 +316,7 @@ TEST_F(Cli, AnInterruptedReplicatedRunWritesTheCompletedReplicationsMarkedIncomp
 TEST_F(Cli, AChildThatDiesIsReportedAndTheOthersAreKept) {
   const fs::path config = write("long.toml", kLong);
   const pid_t parent = start_apqsim("run " + config.string() + " --replications 2 -j 2 -q --json " +
-                                        (dir_ / "r.json").string() + " --set run.horizon='\"600s\"'",
+                                        (dir_ / "r.json").string() + " --set run.horizon='\"300s\"'",
                                     dir_ / "log");
   std::vector<pid_t> children;
   ASSERT_TRUE(eventually([&] {
