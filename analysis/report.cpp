@@ -1,6 +1,7 @@
 #include "analysis/report.hpp"
 
 #include "analysis/figure_format.hpp"
+#include "analysis/output_file.hpp"
 #include "models/units.hpp"
 
 #include <algorithm>
@@ -8,10 +9,8 @@
 #include <limits>
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace apq {
 
@@ -792,21 +791,7 @@ std::string human_summary(const RunResult& result, double wall_seconds) {
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& content) {
-  const std::filesystem::path temporary =
-      path.parent_path() / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error("cannot write " + path.string() + ": cannot create a file in " +
-                               (path.parent_path().empty() ? std::string(".") : path.parent_path().string()));
-    out << content;
-    out.close();
-    if (!out) {
-      std::filesystem::remove(temporary);
-      throw std::runtime_error("cannot write " + path.string());
-    }
-  }
-  std::filesystem::rename(temporary, path);
+  write_output_file(path, content);
 }
 
 } // namespace apq

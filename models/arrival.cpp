@@ -363,8 +363,7 @@ std::vector<Arrival> read_trace(const std::filesystem::path& file) {
     if (fields.size() == 2 && !fields[1].text.empty()) {
       row.op = find_operation(fields[1].text);
       if (!row.op)
-        throw error(number, fields[1].column,
-                    "unknown operation '" + std::string(fields[1].text) + "'; valid: " + operation_names());
+        throw error(number, fields[1].column, unknown_operation_message(fields[1].text));
     }
     rows.push_back(row);
   }

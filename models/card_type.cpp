@@ -111,9 +111,8 @@ CardType make_typed(const Ratings& ratings, const ConfigNode& card) {
 Operation op_at(const ConfigNode& card, std::string_view key, std::size_t i, const std::string& name) {
   if (auto op = find_operation(name))
     return *op;
-  card.fail_at(*card.raw(key)->as_array()->get(i), card.key_path(key) + "[" + std::to_string(i) +
-                                                       "]: unknown operation '" + name +
-                                                       "'; valid: " + operation_names());
+  card.fail_at(*card.raw(key)->as_array()->get(i),
+               card.key_path(key) + "[" + std::to_string(i) + "]: " + unknown_operation_message(name));
 }
 
 CardType make_custom(const ConfigNode& card) {
@@ -142,7 +141,7 @@ CardType make_custom(const ConfigNode& card) {
     for (const std::string& key : overrides->keys()) {
       auto op = find_operation(key);
       if (!op)
-        overrides->fail(key, "unknown operation '" + key + "'; valid: " + operation_names());
+        overrides->fail(key, unknown_operation_message(key));
       if (!supported[index_of(*op)])
         overrides->fail(key, "operation '" + key + "' is not in " + card.key_path("ops"));
       chosen[index_of(*op)] = make_distribution(overrides->table(key));

@@ -1,15 +1,25 @@
 #include "models/config_node.hpp"
 
+#include "models/suggest.hpp"
 #include "models/units.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <tuple>
+#include <unistd.h>
 
 namespace apq {
 namespace {
 
+constexpr std::string_view kCommandLinePrefix = "--set ";
+
 std::string location_of_region(const toml::source_region& region, std::string_view fallback_file) {
   std::string file = region.path ? *region.path : std::string(fallback_file);
+  if (file.starts_with(kCommandLinePrefix)) // the flag is the whole location: its line and column say nothing
+    return file;
   if (region.begin.line == 0)
     return file;
   if (file.empty())
@@ -52,11 +62,60 @@ std::string location_of(const toml::node& node, std::string_view fallback_file) 
   return location_of_region(node.source(), fallback_file);
 }
 
+std::string location_of(const toml::source_region& region, std::string_view fallback_file) {
+  return location_of_region(region, fallback_file);
+}
+
+std::string command_line_source(std::string_view path, std::string_view value) {
+  return std::string(kCommandLinePrefix) + std::string(path) + "=" + std::string(value);
+}
+
+std::string read_config_file(const std::filesystem::path& file, std::uintmax_t max_bytes, const std::string& location,
+                             std::string_view what) {
+  auto fail = [&](const std::string& why) -> void {
+    throw ConfigError(location.empty() ? file.string() : location,
+                      "cannot read " + std::string(what) + " " + file.string() + ": " + why);
+  };
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse it below anyway.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    fail(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0)
+    fail(std::strerror(errno));
+  if (S_ISDIR(info.st_mode))
+    fail("it is a directory, not a file");
+  if (!S_ISREG(info.st_mode))
+    fail("it is not a regular file (a device, FIFO or socket)");
+  if (static_cast<std::uintmax_t>(info.st_size) > max_bytes)
+    fail("it has " + std::to_string(info.st_size) + " bytes, more than the limit of " + std::to_string(max_bytes) +
+         " ([limits] include_bytes)");
+  std::string text(static_cast<std::size_t>(info.st_size), '\0');
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      fail(std::strerror(errno));
+    if (n == 0)
+      break; // the file shrank while we read it: take what is there
+    done += static_cast<std::size_t>(n);
+  }
+  text.resize(done);
+  return text;
+}
+
 ConfigNode::ConfigNode(const toml::table& table, std::string path, std::string file)
     : ConfigNode(table, std::move(path), std::move(file), std::make_shared<UsedKeys>()) {}
 
-ConfigNode::ConfigNode(const toml::table& table, std::string path, std::string file, std::shared_ptr<UsedKeys> used)
-    : table_(&table), path_(std::move(path)), file_(std::move(file)), used_(std::move(used)) {
+ConfigNode::ConfigNode(const toml::table& table, std::string path, std::string file, std::shared_ptr<UsedKeys> used,
+                       std::optional<int64_t> instance)
+    : table_(&table), path_(std::move(path)), file_(std::move(file)), used_(std::move(used)), instance_(instance) {
   if (file_.empty() && table.source().path)
     file_ = *table.source().path;
 }
@@ -71,8 +130,47 @@ const toml::node* ConfigNode::get(std::string_view key) const {
 const toml::node& ConfigNode::require(std::string_view key) const {
   const toml::node* value = get(key);
   if (!value)
-    fail("missing required key '" + std::string(key) + "'");
+    fail_missing(key, "missing required key '" + std::string(key) + "'");
   return *value;
+}
+
+void ConfigNode::fail_missing(std::string_view key, const std::string& message) const {
+  // Unknown keys come before missing ones: "horizn" is the user's mistake, the missing "horizon" its consequence.
+  if (const toml::key* typo = unasked_near_miss(key))
+    fail_unknown_key(*typo, {}, std::string(key));
+  fail(message);
+}
+
+const toml::key* ConfigNode::unasked_near_miss(std::string_view key) const {
+  const KeySet& asked = (*used_)[table_];
+  const toml::key* best = nullptr;
+  std::size_t best_distance = 0;
+  for (auto&& [candidate, value] : *table_) {
+    if (asked.find(candidate.str()) != asked.end())
+      continue;
+    if (closest_names(candidate.str(), {std::string(key)}).empty())
+      continue;
+    const std::size_t distance = edit_distance(candidate.str(), key);
+    if (!best || distance < best_distance)
+      best = &candidate, best_distance = distance;
+  }
+  return best;
+}
+
+void ConfigNode::fail_unknown_key(const toml::key& key, const std::vector<std::string>& valid,
+                                  const std::string& meant) const {
+  std::string message =
+      "unknown key '" + std::string(key.str()) + "' " + (path_.empty() ? std::string("at top level") : "in " + path_);
+  const std::string hint = meant.empty() ? did_you_mean(key.str(), valid) : "did you mean '" + meant + "'?";
+  if (!hint.empty())
+    message += "; " + hint;
+  if (meant.empty()) { // the whole list; a near miss of a missing key needs none
+    std::string list;
+    for (const auto& name : valid)
+      list += (list.empty() ? "" : ", ") + name;
+    message += std::string(hint.empty() ? "; " : " ") + "valid keys: " + (list.empty() ? "none" : list);
+  }
+  throw ConfigError(location_of_region(key.source(), file_), message);
 }
 
 void ConfigNode::wrong_type(std::string_view key, const toml::node& value, std::string_view expected) const {
@@ -112,7 +210,8 @@ double ConfigNode::unit_value(std::string_view key, const toml::node& value, boo
   const char* what = is_rate ? "rate" : "duration";
   if (const auto* text = value.as_string()) {
     try {
-      return is_rate ? units::parse_rate(text->get()) : units::parse_duration(text->get());
+      const std::string written = substitute(text->get(), value);
+      return is_rate ? units::parse_rate(written) : units::parse_duration(written);
     } catch (const UnitError& e) {
       fail(key, e.what());
     }
@@ -174,7 +273,7 @@ int64_t ConfigNode::integer_or(std::string_view key, int64_t fallback) const {
 std::string ConfigNode::string(std::string_view key) const {
   const toml::node& value = require(key);
   if (const auto* s = value.as_string())
-    return s->get();
+    return substitute(s->get(), value);
   wrong_type(key, value, "a string");
 }
 
@@ -202,7 +301,7 @@ std::vector<std::string> ConfigNode::strings(std::string_view key) const {
     if (!element.is_string())
       fail_at(element,
               key_path(key) + "[" + std::to_string(i) + "]: expected a string, got " + describe_value(element));
-    result.push_back(element.as_string()->get());
+    result.push_back(substitute(element.as_string()->get(), element));
   }
   return result;
 }
@@ -210,7 +309,7 @@ std::vector<std::string> ConfigNode::strings(std::string_view key) const {
 ConfigNode ConfigNode::table(std::string_view key) const {
   const toml::node& value = require(key);
   if (const auto* t = value.as_table())
-    return ConfigNode(*t, key_path(key), file_, used_);
+    return ConfigNode(*t, key_path(key), file_, used_, instance_);
   wrong_type(key, value, "a table");
 }
 
@@ -232,7 +331,7 @@ std::vector<ConfigNode> ConfigNode::tables(std::string_view key) const {
     const auto* t = element.as_table();
     if (!t)
       fail_at(element, element_path + ": expected a table, got " + describe_value(element));
-    result.push_back(ConfigNode(*t, element_path, file_, used_));
+    result.push_back(ConfigNode(*t, element_path, file_, used_, instance_));
   }
   return result;
 }
@@ -248,10 +347,94 @@ std::filesystem::path ConfigNode::path_value(std::string_view key) const {
   std::filesystem::path path(text);
   if (path.is_relative()) {
     const auto& source = table_->get(key)->source().path;
-    std::filesystem::path base = std::filesystem::path(source ? *source : file_).parent_path();
+    std::string origin = source ? *source : file_;
+    if (origin.starts_with(kCommandLinePrefix)) // a path set on the command line is relative to where we run
+      origin.clear();
+    std::filesystem::path base = std::filesystem::path(origin).parent_path();
     path = (base / path).lexically_normal();
   }
+  // A missing file is the caller's to report (with what the file was for); anything but a regular file is refused
+  // here, so that no reader ever waits on a FIFO or reads /dev/zero for ever.
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+    fail(key, "cannot read '" + path.string() + "': it is a directory, not a file");
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+    fail(key, "cannot read '" + path.string() + "': it is not a regular file (a device, FIFO or socket)");
   return path;
+}
+
+ConfigNode ConfigNode::instance(int64_t index, std::string label) const {
+  return ConfigNode(*table_, std::move(label), file_, used_, index);
+}
+
+std::string ConfigNode::substitute(const std::string& text, const toml::node& value) const {
+  if (!instance_)
+    return text;
+  try {
+    return substitute_placeholders(text, *instance_);
+  } catch (const std::invalid_argument& e) {
+    fail_at(value, path_ + ": " + e.what());
+  }
+}
+
+bool has_placeholder(std::string_view text) {
+  return text.find('{') != std::string_view::npos;
+}
+
+std::string substitute_placeholders(std::string_view text, int64_t index) {
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t open = text.find('{', at);
+    out.append(text.substr(at, open == std::string_view::npos ? std::string_view::npos : open - at));
+    if (open == std::string_view::npos)
+      break;
+    const std::size_t close = text.find('}', open);
+    const std::string_view inside = text.substr(open + 1, close == std::string_view::npos ? 0 : close - open - 1);
+    // K*i+M, with K and M optional: parse it left to right, spaces ignored.
+    std::string expression;
+    for (char c : inside)
+      if (c != ' ')
+        expression += c;
+    auto bad = [&]() -> void {
+      throw std::invalid_argument("bad placeholder '{" + std::string(inside) + "}' in \"" + std::string(text) +
+                                  "\": write {i}, {i+K}, {K*i} or {K*i+M} (K, M integers)");
+    };
+    if (close == std::string_view::npos)
+      bad();
+    int64_t factor = 1, offset = 0;
+    std::size_t pos = 0;
+    auto number = [&](int64_t& into) {
+      const std::size_t start = pos;
+      while (pos < expression.size() && expression[pos] >= '0' && expression[pos] <= '9')
+        ++pos;
+      if (pos == start || pos - start > 9)
+        bad();
+      into = std::stoll(expression.substr(start, pos - start));
+    };
+    if (pos < expression.size() && expression[pos] != 'i') {
+      number(factor);
+      if (pos >= expression.size() || expression[pos] != '*')
+        bad();
+      ++pos;
+    }
+    if (pos >= expression.size() || expression[pos] != 'i')
+      bad();
+    ++pos;
+    if (pos < expression.size()) {
+      const bool minus = expression[pos] == '-';
+      if (!minus && expression[pos] != '+')
+        bad();
+      ++pos;
+      number(offset);
+      if (minus)
+        offset = -offset;
+    }
+    if (pos != expression.size())
+      bad();
+    out += std::to_string(factor * index + offset);
+    at = close + 1;
+  }
+  return out;
 }
 
 std::vector<std::string> ConfigNode::keys() const {
@@ -274,13 +457,7 @@ void ConfigNode::reject_unknown_keys() const {
       first = &key;
   if (!first)
     return;
-  std::string valid;
-  for (const auto& name : asked)
-    valid += (valid.empty() ? "" : ", ") + name;
-  std::string message = "unknown key '" + std::string(first->str()) + "' " +
-                        (path_.empty() ? std::string("at top level") : "in " + path_) +
-                        "; valid keys: " + (valid.empty() ? "none" : valid);
-  throw ConfigError(location_of_region(first->source(), file_), message);
+  fail_unknown_key(*first, std::vector<std::string>(asked.begin(), asked.end()), {});
 }
 
 } // namespace apq

@@ -29,8 +29,22 @@ private:
   std::string message_;
 };
 
-/** "file:line:col" of a TOML node, or `fallback_file` alone when the node carries no position (e.g. a copied node). */
+/** "file:line:col" of a TOML node, or `fallback_file` alone when the node carries no position (e.g. a copied node).
+ *  A value set on the command line carries its flag as its source ("--set run.seed=3"): that is its location. */
 std::string location_of(const toml::node& node, std::string_view fallback_file = {});
+std::string location_of(const toml::source_region& region, std::string_view fallback_file = {});
+
+/** The source name that marks a value as set by `--set PATH=VALUE`: locations print it alone, without line:col. */
+std::string command_line_source(std::string_view path, std::string_view value);
+
+/** Scenario, include and strategy files larger than this are refused unless [limits] include_bytes says otherwise. */
+inline constexpr std::uintmax_t kDefaultMaxConfigFileBytes = 16u << 20;
+
+/** The text of a configuration file: it must be a regular file of at most `max_bytes`. A directory, a device (say
+ *  /dev/zero), a FIFO, a larger or unreadable file throws ConfigError naming the file and the OS error, located at
+ *  `location` when given (the `include` that names the file), else at the file: "cannot read WHAT FILE: why". */
+std::string read_config_file(const std::filesystem::path& file, std::uintmax_t max_bytes = kDefaultMaxConfigFileBytes,
+                             const std::string& location = {}, std::string_view what = "file");
 
 /** A TOML table plus its dotted path ("guests[1].arrival") for messages.
  *
@@ -38,7 +52,9 @@ std::string location_of(const toml::node& node, std::string_view fallback_file =
  *  table nobody asked for. The record of asked keys is shared by every ConfigNode built from the same root (copies
  *  and children alike), so several readers of one table (the scenario loader and a card-type factory) combine.
  *  The wrapped toml::table must outlive the node. Getters throw ConfigError located at the value for a wrong type
- *  or a bad unit, and at the table for a missing required key. */
+ *  or a bad unit, and at the table for a missing required key. A missing required key is reported as what it
+ *  usually is when the table has a key nobody asked for that is a near miss of it: a typo ("unknown key 'horizn'
+ *  in run; did you mean 'horizon'?", located at the typo). */
 class ConfigNode {
 public:
   /** `path` is the prefix used in messages (empty for the document root); `file` names the source when the
@@ -70,8 +86,18 @@ public:
   std::vector<ConfigNode> tables(std::string_view key) const;
   /** The value itself (nullptr when absent), for shapes the getters do not cover. */
   const toml::node* raw(std::string_view key) const;
-  /** A file path, resolved relative to the directory of the TOML file the value came from. */
+  /** A file path, resolved relative to the directory of the TOML file the value came from (a path set with --set:
+   *  to the working directory). A directory or a device (/dev/zero) fails located at the value; a missing file is
+   *  left to the caller, which knows what the file was for. */
   std::filesystem::path path_value(std::string_view key) const;
+
+  /** Instance `index` of a template table (`count = N`): the same table, in which every string a getter returns
+   *  has its placeholders replaced ("vm-{i}" -> "vm-3"; also {i+K}, {K*i}, {K*i+M}), named `label` in messages.
+   *  Children inherit the instance. */
+  ConfigNode instance(int64_t index, std::string label) const;
+  /** `text`, a string value of this table (or of one of its arrays), with the instance's placeholders replaced;
+   *  unchanged outside a template instance. A malformed placeholder fails located at `value`. */
+  std::string substitute(const std::string& text, const toml::node& value) const;
 
   /** The keys of this table in document order. Does not count them as asked. */
   std::vector<std::string> keys() const;
@@ -90,10 +116,14 @@ public:
   [[noreturn]] void fail(std::string_view key, const std::string& message) const;
   /** Throws ConfigError located at the table, message prefixed by its path. */
   [[noreturn]] void fail(const std::string& message) const;
+  /** For a required key or table that is absent: throws the unknown-key error of a near miss of `key` when the
+   *  table has one (the typo is the mistake), else ConfigError located at the table with `message`. */
+  [[noreturn]] void fail_missing(std::string_view key, const std::string& message) const;
   /** Throws ConfigError located at `value` (an element of an array, say), message as given. */
   [[noreturn]] void fail_at(const toml::node& value, const std::string& message) const;
 
-  /** Throws at the first key (in document order) that no reader asked for, listing the keys that were asked. */
+  /** Throws at the first key (in document order) that no reader asked for, with the closest asked keys ("did you
+   *  mean") and the list of the keys that were asked. */
   void reject_unknown_keys() const;
 
   /** Reads the string `key` and returns the registry entry of that name; an unknown name fails located at the
@@ -114,9 +144,15 @@ private:
   using KeySet = std::set<std::string, std::less<>>;
   using UsedKeys = std::map<const toml::table*, KeySet>;
 
-  ConfigNode(const toml::table& table, std::string path, std::string file, std::shared_ptr<UsedKeys> used);
+  ConfigNode(const toml::table& table, std::string path, std::string file, std::shared_ptr<UsedKeys> used,
+             std::optional<int64_t> instance = std::nullopt);
   const toml::node* get(std::string_view key) const; // marks the key as asked
   const toml::node& require(std::string_view key) const;
+  /** A key of the table that no reader asked for and that is a near miss of `key`, or nullptr. */
+  const toml::key* unasked_near_miss(std::string_view key) const;
+  /** "unknown key ...; did you mean ...? valid keys: ..."; `meant`, when given, is the suggestion. */
+  [[noreturn]] void fail_unknown_key(const toml::key& key, const std::vector<std::string>& valid,
+                                     const std::string& meant) const;
   [[noreturn]] void wrong_type(std::string_view key, const toml::node& value, std::string_view expected) const;
   double unit_value(std::string_view key, const toml::node& value, bool is_rate) const;
 
@@ -124,6 +160,13 @@ private:
   std::string path_;
   std::string file_;
   std::shared_ptr<UsedKeys> used_;
+  std::optional<int64_t> instance_; ///< set inside a template instance: placeholders take this index
 };
+
+/** "vm-{i}" with i = 3 -> "vm-3"; {i+K}, {K*i} and {K*i+M} (K, M integers, spaces allowed) compute. Throws
+ *  std::invalid_argument for a brace that does not hold such an expression. */
+std::string substitute_placeholders(std::string_view text, int64_t index);
+/** Whether `text` holds a placeholder ({...}). */
+bool has_placeholder(std::string_view text);
 
 } // namespace apq

@@ -49,7 +49,7 @@ OperationMix OperationMix::from_config(const ConfigNode& guest) {
     std::string name = guest.string("op");
     auto op = find_operation(name);
     if (!op)
-      guest.fail("op", "unknown operation '" + name + "'; valid: " + operation_names());
+      guest.fail("op", unknown_operation_message(name));
     return OperationMix({{*op, 1.0}});
   }
   if (!has_ops)
@@ -60,7 +60,7 @@ OperationMix OperationMix::from_config(const ConfigNode& guest) {
   for (const std::string& key : ops.keys()) {
     auto op = find_operation(key);
     if (!op)
-      ops.fail(key, "unknown operation '" + key + "'; valid: " + operation_names());
+      ops.fail(key, unknown_operation_message(key));
     if (std::any_of(weights.begin(), weights.end(), [&](const auto& w) { return w.first == *op; }))
       ops.fail(key, "operation '" + std::string(operation_name(*op)) + "' is listed twice");
     double weight = ops.number(key);

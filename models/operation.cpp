@@ -1,6 +1,9 @@
 #include "models/operation.hpp"
 
 #include "models/registry.hpp"
+#include "models/suggest.hpp"
+
+#include <vector>
 
 namespace apq {
 namespace {
@@ -29,6 +32,13 @@ std::string operation_names() {
   for (Operation op : all_operations())
     result.append(result.empty() ? "" : ", ").append(operation_name(op));
   return result;
+}
+
+std::string unknown_operation_message(std::string_view name) {
+  std::vector<std::string> names;
+  for (Operation op : all_operations())
+    names.emplace_back(operation_name(op));
+  return unknown_name_message("operation", name, names);
 }
 
 const std::array<Operation, kOperationCount>& all_operations() {

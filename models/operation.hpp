@@ -39,6 +39,8 @@ std::string_view operation_name(Operation op);
 std::optional<Operation> find_operation(std::string_view name);
 /** "rsa_me_1k, rsa_me_2k, ..." for error messages. */
 std::string operation_names();
+/** "unknown operation 'x'; did you mean ...? valid: rsa_me_1k, ..." */
+std::string unknown_operation_message(std::string_view name);
 /** Every operation, in enum order. */
 const std::array<Operation, kOperationCount>& all_operations();
 

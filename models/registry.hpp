@@ -5,6 +5,8 @@
 // objects in a static library can.
 #pragma once
 
+#include "models/suggest.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <stdexcept>
@@ -51,14 +53,12 @@ public:
     return *this;
   }
 
-  /** The entry called `name`; throws std::invalid_argument "unknown <kind> 'x'; valid: a, b, c" otherwise. */
+  /** The entry called `name`; throws std::invalid_argument "unknown <kind> 'x'; [did you mean 'y'? ]valid: a, b, c"
+   *  otherwise. */
   const Entry& find(std::string_view name) const {
     if (const Entry* entry = lookup(name))
       return *entry;
-    std::string valid;
-    for (const auto& entry : entries_)
-      valid += (valid.empty() ? "" : ", ") + entry.name;
-    throw std::invalid_argument("unknown " + kind_ + " '" + std::string(name) + "'; valid: " + valid);
+    throw std::invalid_argument(unknown_name_message(kind_, name, names()));
   }
 
   /** The entry called `name`, or nullptr. */
@@ -68,6 +68,13 @@ public:
   }
 
   const std::vector<Entry>& entries() const { return entries_; }
+  /** The canonical names, in order. */
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& entry : entries_)
+      out.push_back(entry.name);
+    return out;
+  }
   const std::string& kind() const { return kind_; }
 
 private:

@@ -1,5 +1,6 @@
 #include "models/retry_policy.hpp"
 
+#include "models/strategy.hpp"
 #include "models/units.hpp"
 
 #include <algorithm>
@@ -57,9 +58,12 @@ int read_attempts(const ConfigNode& node) {
 
 std::vector<std::string> read_on(const ConfigNode& node) {
   std::vector<std::string> on = node.has("on") ? node.strings("on") : std::vector<std::string>{"EBUSY", "EAGAIN"};
-  for (const std::string& e : on)
-    if (e.empty() || e[0] != 'E')
-      node.fail("on", "expected errno names like \"EBUSY\", got \"" + e + "\"");
+  // Only an errno an operation can return ever fires: a misspelt one would silently never retry.
+  const std::vector<std::string>& known = strategy_vocabulary().errnos;
+  for (std::size_t i = 0; i < on.size(); ++i)
+    if (std::find(known.begin(), known.end(), on[i]) == known.end())
+      node.fail_at(*node.raw("on")->as_array()->get(i),
+                   node.key_path("on") + "[" + std::to_string(i) + "]: " + unknown_name_message("errno", on[i], known));
   return on;
 }
 

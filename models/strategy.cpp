@@ -1,4 +1,5 @@
 #include "models/strategy.hpp"
+#include "models/suggest.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -195,7 +196,7 @@ std::string vocabulary_name(const ConfigNode& node, std::string_view key, const 
                             std::string_view what) {
   std::string name = node.string(key);
   if (!contains(valid, name))
-    node.fail(key, "unknown " + std::string(what) + " '" + name + "'; valid: " + join(valid));
+    node.fail(key, unknown_name_message(what, name, valid));
   return name;
 }
 
@@ -214,8 +215,8 @@ std::vector<ConditionTerm> parse_condition(const ConfigNode& node) {
     term.negated = !text.empty() && text.front() == '!';
     term.name = term.negated ? text.substr(1) : text;
     if (!contains(strategy_vocabulary().conditions, term.name))
-      node.fail("if", "unknown condition '" + term.name +
-                          "'; valid (each may be negated with '!'): " + join(strategy_vocabulary().conditions));
+      node.fail("if", unknown_name_message("condition", term.name, strategy_vocabulary().conditions) +
+                          " (each may be negated with '!')");
     terms.push_back(std::move(term));
   }
   return terms;
@@ -287,8 +288,11 @@ Step parse_step(const ConfigNode& node) {
       step.error = "EBUSY";
       if (node.has("busy")) {
         step.error = node.string("busy");
-        if (step.error != "skip" && !contains(vocabulary.errnos, step.error))
-          node.fail("busy", "unknown errno '" + step.error + "'; valid: skip, " + join(vocabulary.errnos));
+        if (step.error != "skip" && !contains(vocabulary.errnos, step.error)) {
+          std::vector<std::string> valid = {"skip"};
+          valid.insert(valid.end(), vocabulary.errnos.begin(), vocabulary.errnos.end());
+          node.fail("busy", unknown_name_message("errno", step.error, valid));
+        }
       }
     }
     if (node.has("no_guest")) {
@@ -613,7 +617,7 @@ public:
     if (ops) {
       for (const std::string& name : ops->keys()) {
         if (!contains(vocabulary.ops, name))
-          ops->fail(name, "unknown operation '" + name + "'; valid: " + join(vocabulary.ops));
+          ops->fail(name, unknown_name_message("operation", name, vocabulary.ops));
         ConfigNode op_node = ops->table(name);
         OpSteps op{name, parse_steps(op_node, "steps"), op_node.where()};
         op_node.reject_unknown_keys();
@@ -642,7 +646,7 @@ private:
     if (!is_path) {
       if (auto file = builtin_text(value))
         return read(file->text, std::string(file->path), depth + 1);
-      root.fail("extends", "unknown built-in strategy '" + value + "'; valid: " + join(builtin_names()) +
+      root.fail("extends", unknown_name_message("built-in strategy", value, builtin_names()) +
                                "; or a strategy file (a path with '/' or ending in .toml)");
     }
     const std::filesystem::path file = root.path_value("extends");

@@ -205,7 +205,11 @@ std::string format_duration(double seconds) {
     return sig3(seconds) + "s";
   if (r < 3600)
     return sig3(seconds / 60) + "min";
-  return sig3(seconds / 3600) + "h";
+  if (r < 3600e4)
+    return sig3(seconds / 3600) + "h";
+  char buf[32]; // beyond ten thousand hours, a count of hours says less than a power of ten of seconds
+  std::snprintf(buf, sizeof buf, "%.3g", seconds);
+  return std::string(buf) + "s";
 }
 
 std::string format_rate(double per_second) {
@@ -216,6 +220,11 @@ std::string format_rate(double per_second) {
   double r = round3(per_second);
   if (r == 0)
     return "0/s";
+  if (r >= 1e12) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g/s", per_second);
+    return buf;
+  }
   if (r >= 1e9)
     return sig3(per_second / 1e9) + "G/s";
   if (r >= 1e6)

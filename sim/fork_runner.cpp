@@ -1,9 +1,13 @@
 #include "sim/fork_runner.hpp"
 
+#include "sim/interrupt.hpp"
+
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -42,12 +46,18 @@ void prepare_fork() {
 Child start(const ChildJob& job, std::size_t index) {
   prepare_fork();
   int fds[2];
-  if (::pipe(fds) != 0)
+  if (::pipe2(fds, O_CLOEXEC) != 0)
     throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
+  const interrupt::ForkGuard guard;
   const pid_t pid = ::fork();
-  if (pid < 0)
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
     throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
+  }
   if (pid == 0) {
+    interrupt::become_child(parent);
     ::close(fds[0]);
     int code = 0;
     std::string output;
@@ -61,6 +71,7 @@ Child start(const ChildJob& job, std::size_t index) {
     ::close(fds[1]);
     ::_exit(code); // no atexit handlers, no destructors of the parent's objects
   }
+  interrupt::add_child(pid);
   ::close(fds[1]);
   return Child{index, pid, fds[0], {}};
 }
@@ -83,6 +94,7 @@ std::string reap(Child& child) {
   int status = 0;
   while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  interrupt::remove_child(child.pid);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return {};
   if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
@@ -95,81 +107,55 @@ std::string reap(Child& child) {
 
 } // namespace
 
-DeferredChild::DeferredChild(const Job& job) {
-  prepare_fork();
-  int in[2], out[2];
-  if (::pipe(in) != 0 || ::pipe(out) != 0)
-    throw ChildRunError(std::string("cannot create a pipe: ") + std::strerror(errno));
-  pid_ = ::fork();
-  if (pid_ < 0)
-    throw ChildRunError(std::string("cannot fork: ") + std::strerror(errno));
-  if (pid_ == 0) {
-    ::close(in[1]);
-    ::close(out[0]);
-    const std::string input = read_all(in[0]);
-    ::close(in[0]);
-    int code = 0;
-    std::string output;
-    try {
-      output = job(input);
-    } catch (const std::exception& e) {
-      output = e.what();
-      code = 3;
-    }
-    write_all(out[1], output);
-    ::close(out[1]);
-    ::_exit(code);
-  }
-  ::close(in[0]);
-  ::close(out[1]);
-  to_child_ = in[1];
-  from_child_ = out[0];
-}
-
-DeferredChild::~DeferredChild() {
-  if (pid_ <= 0)
-    return;
-  // Never fed (the parent failed first): closing its input lets it run on empty input; stop it instead.
-  ::kill(pid_, SIGKILL);
-  ::close(to_child_);
-  ::close(from_child_);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-}
-
-std::string DeferredChild::finish(const std::string& input) {
-  write_all(to_child_, input);
-  ::close(to_child_);
-  Child child{0, pid_, from_child_, read_all(from_child_)};
-  ::close(from_child_);
-  pid_ = -1;
-  const std::string error = reap(child);
-  if (!error.empty())
-    throw ChildRunError(error);
-  return child.output;
-}
-
 std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel,
                                          const std::function<void(std::size_t, std::size_t)>& progress) {
+  // A signal now only stops the children: what completed is kept, the caller decides what to write.
+  const interrupt::Interruptible interruptible;
   std::size_t finished = 0;
-  std::vector<std::string> outputs(jobs.size());
+  std::vector<std::optional<std::string>> outputs(jobs.size());
   std::vector<Child> running;
   std::string first_error;
   std::size_t next = 0;
   max_parallel = std::max(max_parallel, 1);
+  auto stop_all = [&running] {
+    for (Child& child : running)
+      ::kill(child.pid, SIGTERM);
+    for (Child& child : running) {
+      ::close(child.fd);
+      reap(child);
+    }
+    running.clear();
+  };
   while (next < jobs.size() || !running.empty()) {
-    while (next < jobs.size() && static_cast<int>(running.size()) < max_parallel && first_error.empty()) {
-      running.push_back(start(jobs[next], next));
+    while (next < jobs.size() && static_cast<int>(running.size()) < max_parallel && first_error.empty() &&
+           interrupt::received() == 0) {
+      try {
+        running.push_back(start(jobs[next], next));
+      } catch (const ChildRunError& e) { // no fork, no pipe: the machine is out of processes or descriptors
+        first_error = "run " + std::to_string(next) + " could not start: " + e.what();
+        break;
+      }
       ++next;
+    }
+    if (interrupt::received() != 0) {
+      stop_all();
+      throw ChildRunError("stopped by " + interrupt::signal_name(interrupt::received()), std::move(outputs),
+                          interrupt::received());
     }
     if (running.empty())
       break;
-    // Read every child's pipe as data comes, so that no child blocks on a full pipe.
+    // Read every child's pipe as data comes, so that no child blocks on a full pipe. The timeout bounds how long
+    // a signal that arrives just before poll() waits to be seen.
     std::vector<pollfd> fds;
     for (const Child& child : running)
       fds.push_back(pollfd{child.fd, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
-      throw ChildRunError(std::string("poll: ") + std::strerror(errno));
+    if (::poll(fds.data(), fds.size(), 200) < 0) {
+      if (errno == EINTR)
+        continue;
+      const std::string error = std::string("poll: ") + std::strerror(errno);
+      stop_all();
+      throw ChildRunError(error, std::move(outputs));
+    }
     for (std::size_t i = fds.size(); i-- > 0;) {
       if (fds[i].revents == 0)
         continue;
@@ -183,17 +169,24 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
         continue;
       ::close(running[i].fd);
       const std::string error = reap(running[i]);
-      if (!error.empty() && first_error.empty())
+      if (error.empty())
+        outputs[running[i].job] = std::move(running[i].output);
+      else if (first_error.empty())
         first_error = error;
-      outputs[running[i].job] = std::move(running[i].output);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
       if (progress)
         progress(++finished, jobs.size());
     }
   }
+  if (interrupt::received() != 0)
+    throw ChildRunError("stopped by " + interrupt::signal_name(interrupt::received()), std::move(outputs),
+                        interrupt::received());
   if (!first_error.empty())
-    throw ChildRunError(first_error);
-  return outputs;
+    throw ChildRunError(first_error, std::move(outputs));
+  std::vector<std::string> out;
+  for (auto& output : outputs)
+    out.push_back(std::move(*output));
+  return out;
 }
 
 } // namespace apq

@@ -4,41 +4,35 @@
 // created an engine; the child sends its result back as text and leaves with _exit.
 
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace apq {
 
-/** A child that failed: its exception message, or how it died. */
+/** Children that did not all complete: the first failure's message (a job's exception, or how its child died), the
+ *  outputs of the jobs that did complete, and the signal (SIGINT, SIGTERM, SIGHUP) if one stopped them. */
 class ChildRunError : public std::runtime_error {
 public:
-  using std::runtime_error::runtime_error;
+  explicit ChildRunError(const std::string& what, std::vector<std::optional<std::string>> outputs = {}, int signal = 0)
+      : std::runtime_error(what), outputs_(std::move(outputs)), signal_(signal) {}
+  /** Per job, in job order: its output when it completed. */
+  const std::vector<std::optional<std::string>>& outputs() const { return outputs_; }
+  /** The signal that stopped the runs, 0 when a job failed. */
+  int signal() const { return signal_; }
+
+private:
+  std::vector<std::optional<std::string>> outputs_;
+  int signal_;
 };
 
 using ChildJob = std::function<std::string()>;
 
-/** A child forked now that waits for its input before it runs: a baseline run that needs the reconfigured run's
- * windows is forked before the parent creates its own engine, then fed once the parent's run is over. */
-class DeferredChild {
-public:
-  using Job = std::function<std::string(const std::string& input)>;
-  explicit DeferredChild(const Job& job);
-  ~DeferredChild();
-  DeferredChild(const DeferredChild&) = delete;
-  DeferredChild& operator=(const DeferredChild&) = delete;
-
-  /** Sends `input`, waits for the child and returns its output; throws ChildRunError if it failed. */
-  std::string finish(const std::string& input);
-
-private:
-  int pid_ = -1;
-  int to_child_ = -1;
-  int from_child_ = -1;
-};
-
 /** Runs each job in its own forked child, at most `max_parallel` at once, and returns their outputs in job order.
- *  Throws ChildRunError (after every child has ended) if any job threw or its child died. */
+ *  If a job throws or its child dies, no new job starts, the running ones finish, and ChildRunError carries what
+ *  completed. On SIGINT/SIGTERM/SIGHUP (see interrupt.hpp) the children are stopped at once and ChildRunError carries
+ *  the signal and what completed before it. Children never outlive the parent (PR_SET_PDEATHSIG). */
 std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel,
                                          const std::function<void(std::size_t, std::size_t)>& progress = {});
 

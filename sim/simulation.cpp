@@ -5,8 +5,12 @@
 #include "sim/build_info.hpp"
 #include "sim/data_plane/data_plane.hpp"
 #include "sim/event_scheduler.hpp"
+#include "sim/fork_runner.hpp"
+#include "sim/interrupt.hpp"
 #include "sim/platform.hpp"
 
+#include <cstdlib>
+#include <memory>
 #include <simgrid/kernel/Timer.hpp>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
@@ -53,7 +57,56 @@ void add_recovery(RunResult& result) {
       e.time_to_recover[g] = time_to_recover(run.per_guest[g], base.per_guest[g], run.window, e.event.end);
 }
 
+/** SimGrid's engine with apqsim's defaults and the user's --cfg/--log items. A bad item is a ConfigError naming it
+ *  (SimGrid throws, or leaves arguments it did not understand in argv). */
+std::unique_ptr<simgrid::s4u::Engine> make_engine(const std::vector<std::string>& simgrid_args) {
+  // SimGrid's own chatter is noise for our users; critical messages (its deadlock report, assertion failures)
+  // still show. A --log given by the user comes later and wins.
+  xbt_log_control_set("root.thres:critical");
+  std::vector<std::string> args{"apqsim"};
+  args.insert(args.end(), simgrid_args.begin(), simgrid_args.end());
+  // Sanitizer builds run the test suite on thread contexts: SimGrid's stack switching confuses AddressSanitizer.
+  if (const char* factory = std::getenv("APQSIM_CONTEXTS"); factory != nullptr && *factory != '\0')
+    args.insert(args.begin() + 1, std::string("--cfg=contexts/factory:") + factory);
+  std::vector<char*> argv;
+  for (std::string& arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(args.size());
+  std::unique_ptr<simgrid::s4u::Engine> engine;
+  try {
+    engine = std::make_unique<simgrid::s4u::Engine>(&argc, argv.data());
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    message = message.substr(0, message.find('\n')); // SimGrid appends every config key it knows
+    throw ConfigError("--cfg/--log", "SimGrid refused a setting: " + message);
+  }
+  if (argc > 1)
+    throw ConfigError(std::string(argv[1]), "SimGrid did not understand this setting");
+  // SimGrid's SIGINT handler exits with 1, the code of a violation: ours stops cleanly with 130.
+  interrupt::install();
+  return engine;
+}
+
 } // namespace
+
+void check_simgrid_args(const std::vector<std::string>& simgrid_args) {
+  if (simgrid_args.empty())
+    return;
+  // One engine per process: try them in a child, which answers "" or "LOCATION\nMESSAGE".
+  const std::string error = run_in_children({[&simgrid_args] {
+                                              try {
+                                                make_engine(simgrid_args);
+                                              } catch (const ConfigError& e) {
+                                                return e.location() + "\n" + e.message();
+                                              }
+                                              return std::string();
+                                            }},
+                                            1)
+                                .front();
+  if (const std::size_t newline = error.find('\n'); newline != std::string::npos)
+    throw ConfigError(error.substr(0, newline), error.substr(newline + 1));
+}
 
 std::string run_baseline(const Scenario& scenario, const std::vector<std::string>& simgrid_args) {
   BaselineRun run;
@@ -67,17 +120,8 @@ std::string run_baseline(const Scenario& scenario, const std::vector<std::string
 }
 
 RunResult simulate(const Scenario& scenario, const RunOptions& options) {
-  // SimGrid's own chatter is noise for our users; critical messages (its deadlock report, assertion failures)
-  // still show. A --log given by the user comes later and wins.
-  xbt_log_control_set("root.thres:critical");
-  std::vector<std::string> args{"apqsim"};
-  args.insert(args.end(), options.simgrid_args.begin(), options.simgrid_args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  int argc = static_cast<int>(args.size());
-  simgrid::s4u::Engine engine(&argc, argv.data());
+  const std::unique_ptr<simgrid::s4u::Engine> engine_owner = make_engine(options.simgrid_args);
+  simgrid::s4u::Engine& engine = *engine_owner;
   simgrid::s4u::Host* host = build_platform();
 
   RunResult result;
@@ -124,6 +168,8 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     result.peak_requests_in_flight = data_plane.peak_in_flight();
     result.data = data_plane.events();
     result.series = data_plane.finish_series();
+    if (control_plane && !control_plane->overload().empty())
+      throw LimitError(control_plane->overload());
     if (control_plane) {
       result.control = control_plane->result();
       result.impact = data_plane.finish_impact();

@@ -31,6 +31,9 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options = {});
 /** Simulates the baseline of a reconfigured scenario (same seeds, no reconfiguration) and returns it as
  * BaselineRun::encode() bytes: the job of a forked child, before the reconfigured run. */
 std::string run_baseline(const Scenario& scenario, const std::vector<std::string>& simgrid_args);
+/** Throws ConfigError naming a --cfg/--log item SimGrid refuses (tried in a forked child: one engine per process),
+ *  so that a bad item fails before any run rather than in every child. */
+void check_simgrid_args(const std::vector<std::string>& simgrid_args);
 
 /** The manifest of a result of this scenario: version, commit, SimGrid version, config hash, seed, config. */
 Manifest make_manifest(const Scenario& scenario);

@@ -1,5 +1,6 @@
 #include "sim/cli/commands.hpp"
 
+#include "analysis/output_file.hpp"
 #include "analysis/report.hpp"
 #include "models/arrival.hpp"
 #include "models/card_type.hpp"
@@ -9,7 +10,10 @@
 #include "models/retry_policy.hpp"
 #include "models/strategy.hpp"
 #include "models/units.hpp"
+#include "sim/experiment/compare.hpp"
 #include "sim/experiment/experiment.hpp"
+#include "sim/experiment/plan.hpp"
+#include "sim/experiment/sweep.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
 
@@ -18,7 +22,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -34,11 +41,15 @@ std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
   for (const std::string& item : options.set) {
     const std::size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw ConfigError("--set " + item, "expected PATH=VALUE, e.g. --set run.seed=3");
+      throw ConfigError("--set " + item, "expected PATH=VALUE, e.g. --set run.seed=3 or --set guests.web.arrival.rate="
+                                         "\"5k/s\"");
     out.push_back(ConfigOverride{item.substr(0, eq), item.substr(eq + 1)});
   }
-  if (options.seed)
+  if (options.seed) {
+    if (*options.seed < 0)
+      throw ConfigError("--seed " + std::to_string(*options.seed), "the seed must be a non-negative integer");
     out.push_back(ConfigOverride{"run.seed", std::to_string(*options.seed)});
+  }
   if (!options.series_window.empty()) {
     try {
       if (!(units::parse_duration(options.series_window) > 0))
@@ -52,11 +63,21 @@ std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
 }
 
 void check_writable_destination(const std::string& file, const std::string& flag) {
-  if (file.empty())
-    return;
-  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
-  if (!dir.empty() && !std::filesystem::is_directory(dir))
-    throw ConfigError(flag + " " + file, "directory " + dir.string() + " does not exist");
+  check_output_path(file, flag);
+}
+
+void check_replications(int replications, const Scenario& scenario, const std::string& flag) {
+  if (replications < 1 || replications > scenario.limits.replications)
+    throw ConfigError(flag + " " + std::to_string(replications),
+                      "must be between 1 and " + std::to_string(scenario.limits.replications) +
+                          " ([limits] replications: the parent holds every replication's result; raise it with "
+                          "--set limits.replications=N)");
+}
+
+int warn_overload(const Scenario& scenario) {
+  const std::vector<StatWarning> warnings = overload_warnings(scenario);
+  std::cerr << warnings_text(warnings);
+  return static_cast<int>(warnings.size());
 }
 
 namespace {
@@ -109,10 +130,8 @@ int report_unexpected(const std::string& unexpected) {
 }
 
 int run_replicated(const Scenario& scenario, const RunCommandOptions& options, int replications) {
-  if (!options.trace_file.empty()) {
-    std::cerr << "--trace: error: a trace follows one run; drop --replications (or [run] replications) to trace\n";
-    return kExitUsage;
-  }
+  if (!options.trace_file.empty())
+    throw ConfigError("--trace", "a trace follows one run; drop --replications (or [run] replications) to trace");
   StoppingRule rule;
   rule.replications = static_cast<std::size_t>(replications);
   rule.target_relative_error = scenario.run.target_relative_error;
@@ -124,11 +143,18 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   experiment.confidence = scenario.run.confidence;
   experiment.simgrid_args = options.simgrid_args;
   const ReplicatedResult result = replicate(scenario, rule, experiment);
-  if (!options.json_file.empty())
-    write_file_atomically(options.json_file, replicated_json(result, rule, scenario.run.confidence).dump(2) + "\n");
+  // The figures first: a result file that cannot be written must not cost the user what was computed.
   if (!options.quiet)
     std::cout << replicated_summary(scenario, result, scenario.run.confidence) << std::flush;
   std::cerr << warnings_text(result.figures.warnings);
+  if (!options.json_file.empty())
+    write_output_file(options.json_file, replicated_json(result, rule, scenario.run.confidence).dump(2) + "\n",
+                      "--json");
+  if (!result.incomplete.empty()) {
+    std::cerr << "apqsim: incomplete: " << result.runs.size() << " replications completed and are reported ("
+              << result.incomplete << ")\n";
+    return incomplete_exit_code(result.signal);
+  }
   // The monitors' names and the figures that count their findings.
   const std::pair<const char*, const char*> kMonitors[] = {{"deadlock", "monitors.deadlocks"},
                                                            {"stolen_queue", "monitors.stolen_queues"},
@@ -142,74 +168,67 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   return report_unexpected(unexpected_violations(scenario, found));
 }
 
+/** One request event as a CSV line of --trace. */
+std::string trace_line(const Scenario& scenario, const TraceEvent& e) {
+  char line[160];
+  const int n = std::snprintf(line, sizeof line, "%.9f,%s,%s,%llu,%d,%d\n", e.time, trace_kind_name(e.kind).data(),
+                              scenario.guests[e.guest].name.c_str(), static_cast<unsigned long long>(e.request),
+                              e.adapter, e.domain);
+  return std::string(line, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof line) - 1)));
+}
+
 } // namespace
 
 int run_command(const RunCommandOptions& options) {
-  Scenario scenario;
-  try {
-    scenario = load_scenario(options.scenario.file, overrides_of(options.scenario));
-    check_writable_destination(options.json_file, "--json");
-    check_writable_destination(options.trace_file, "--trace");
-  } catch (const ConfigError& e) {
-    std::cerr << e.what() << "\n";
-    return kExitUsage;
-  }
-  std::cerr << warnings_text(overload_warnings(scenario));
+  const Scenario scenario = load_scenario(options.scenario.file, overrides_of(options.scenario));
   const int replications = options.replications.value_or(scenario.run.replications);
+  if (options.replications)
+    check_replications(replications, scenario, "--replications");
+  check_writable_destination(options.json_file, "--json");
+  check_writable_destination(options.trace_file, "--trace");
+  check_simgrid_args(options.simgrid_args);
+  warn_overload(scenario);
   if (replications > 1 || scenario.run.target_relative_error > 0 || scenario.run.detect_warmup)
     return run_replicated(scenario, options, replications);
   RunOptions run;
   run.simgrid_args = options.simgrid_args;
-  // The trace streams to a temporary file, renamed only once the run is complete.
-  std::filesystem::path trace_partial;
-  std::ofstream trace_out;
+  // The trace streams to a temporary file beside the target, renamed only once the run is complete and every
+  // write succeeded; a signal or a failure removes it.
+  std::optional<OutputFile> trace;
   if (!options.trace_file.empty()) {
-    const std::filesystem::path target(options.trace_file);
-    trace_partial = target.parent_path() / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
-    trace_out.open(trace_partial);
-    if (!trace_out) {
-      std::cerr << "--trace " << options.trace_file << ": error: cannot create the file\n";
-      return kExitUsage;
-    }
-    trace_out << "time_s,event,guest,request,adapter,domain\n";
-    run.trace = [&trace_out, &scenario](const TraceEvent& e) {
-      char line[160];
-      std::snprintf(line, sizeof line, "%.9f,%s,%s,%llu,%d,%d\n", e.time, trace_kind_name(e.kind).data(),
-                    scenario.guests[e.guest].name.c_str(), static_cast<unsigned long long>(e.request), e.adapter,
-                    e.domain);
-      trace_out << line;
-    };
+    trace.emplace(options.trace_file, "--trace");
+    trace->write("time_s,event,guest,request,adapter,domain\n");
+    run.trace = [&trace, &scenario](const TraceEvent& e) { trace->write(trace_line(scenario, e)); };
   }
   const auto start = std::chrono::steady_clock::now();
   // The baseline (same seeds, no reconfiguration) runs first, in a forked child (this process creates its own
   // engine next): every request of this run is then paired with its own latency there.
   BaselineRun baseline;
+  std::string baseline_failure;
   if (scenario.control.reconfigures() && scenario.control.baseline) {
     try {
       baseline = BaselineRun::decode(
           run_in_children({[&scenario, &options] { return run_baseline(scenario, options.simgrid_args); }}, 1).at(0));
-    } catch (const std::exception& e) {
-      std::cerr << "apqsim: the baseline run failed: " << e.what() << "\n";
-      return kExitUsage;
+      run.pair_with = &baseline;
+    } catch (const ChildRunError& e) {
+      if (e.signal() != 0)
+        throw;
+      baseline_failure = e.what(); // the run itself may be fine: it is reported without its baseline
     }
-    run.pair_with = &baseline;
   }
   RunResult result = simulate(scenario, run);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (trace_out.is_open()) {
-    trace_out.close();
-    std::filesystem::rename(trace_partial, options.trace_file);
-  }
-  if (!options.json_file.empty()) {
-    try {
-      write_file_atomically(options.json_file, to_json(result).dump(2) + "\n");
-    } catch (const std::exception& e) {
-      std::cerr << "--json " << options.json_file << ": error: " << e.what() << "\n";
-      return kExitUsage;
-    }
-  }
   if (!options.quiet)
-    std::cout << human_summary(result, wall);
+    std::cout << human_summary(result, wall) << std::flush;
+  if (trace)
+    trace->commit();
+  if (!options.json_file.empty())
+    write_output_file(options.json_file, to_json(result).dump(2) + "\n", "--json");
+  if (!baseline_failure.empty()) {
+    std::cerr << "apqsim: error: the baseline run failed (" << baseline_failure
+              << "); the run is reported without the throughput loss and the impact's pairing\n";
+    return kExitIo;
+  }
   if (const ReplayReport& replay = result.control.replay; replay.present && !replay.reproduced) {
     std::cerr << "apqsim: the run did not reproduce the outcome explore found (" << replay.expected << ")"
               << (replay.divergence.empty() ? "" : ": " + replay.divergence) << "\n";
@@ -218,25 +237,116 @@ int run_command(const RunCommandOptions& options) {
   return report_unexpected(unexpected_violations(scenario, result.violations()));
 }
 
-int check_command(const ScenarioOptions& options) {
-  try {
-    const Scenario scenario = load_scenario(options.file, overrides_of(options));
-    std::size_t queues = 0;
-    for (const CardSpec& card : scenario.cards)
-      queues += card.domains.size();
-    std::cout << options.file << ": ok: " << scenario.cards.size() << " cards, " << queues << " AP queues, "
-              << scenario.guests.size() << " guests; config sha256 " << scenario.config_sha256 << "\n";
-    return kExitOk;
-  } catch (const ConfigError& e) {
-    std::cerr << e.what() << "\n";
-    return kExitUsage;
+namespace {
+
+/** A strategy file on its own has operations and no scenario tables. */
+bool is_strategy_file(const toml::table& table) {
+  return table.contains("ops") && !table.contains("run") && !table.contains("cards") && !table.contains("guests");
+}
+
+} // namespace
+
+void check_compare_variants(const std::string& file, const CompareSpec& spec) {
+  std::map<std::string, std::string> seen; // config sha256 -> variant
+  std::set<std::string> names;
+  for (const Variant& variant : spec.variants) {
+    const std::string where =
+        variant.overrides.empty() ? file : location_of(variant.overrides.front().value_origin, file);
+    if (!names.insert(variant.name).second)
+      throw ConfigError(where, "compare: variant '" + variant.name +
+                                   "' appears twice (strategies = [...] names each variant after its strategy): a "
+                                   "comparison needs variants that differ");
+    const Scenario scenario = load_scenario(file, variant.overrides);
+    const auto [it, added] = seen.emplace(scenario.config_sha256, variant.name);
+    if (!added)
+      throw ConfigError(where, "compare: variant '" + variant.name + "' is the same scenario as '" + it->second +
+                                   "' (same configuration): a comparison needs variants that differ");
   }
 }
 
+int check_command(const ScenarioOptions& options) {
+  const toml::table table = load_resolved_table(options.file);
+  if (is_strategy_file(table)) {
+    const Strategy strategy = load_strategy_text(
+        read_config_file(options.file, kDefaultMaxConfigFileBytes, {}, "strategy file"), options.file);
+    std::cout << options.file << ": ok: locking strategy '" << strategy.name() << "', " << strategy.ops().size()
+              << " operations\n";
+    return kExitOk;
+  }
+  const Scenario scenario = load_scenario(options.file, overrides_of(options));
+  std::size_t queues = 0;
+  for (const CardSpec& card : scenario.cards)
+    queues += card.domains.size();
+  std::string checked;
+  // The experiment tables, read exactly as the commands that use them read them (every variant, point and
+  // candidate loaded as a scenario).
+  if (table.contains("compare")) {
+    const CompareSpec spec = read_compare_spec(options.file);
+    check_compare_variants(options.file, spec);
+    checked += "; [compare] " + std::to_string(spec.variants.size()) + " variants";
+  }
+  if (table.contains("sweep")) {
+    const SweepSpec spec = read_sweep_spec(options.file);
+    checked += "; [sweep] " + std::to_string(spec.points.size()) + " points";
+  }
+  if (table.contains("plan")) {
+    const PlanSpec spec = read_plan_spec(options.file);
+    checked += "; [plan] " + std::to_string(spec.candidates.size()) + " candidates";
+  }
+  const int overloaded = warn_overload(scenario);
+  std::cout << options.file << ": ok: " << scenario.cards.size() << " cards, " << queues << " AP queues, "
+            << scenario.guests.size() << " guests" << checked << "; config sha256 " << scenario.config_sha256
+            << (overloaded > 0 ? " (" + std::to_string(overloaded) + " overloaded cards: see the warnings)" : "")
+            << "\n";
+  return kExitOk;
+}
+
+namespace {
+
+/** The zcrypt speed ratings of every typed card, and what they mean in requests per second. */
+void print_card_ratings() {
+  const auto& operations = all_operations();
+  std::cout
+      << "Speed ratings (zcrypt weight per operation; '-' = not supported). A request occupies one of the card's\n"
+         "engines for engines x scale x rating, so a card serves 1 / (scale x rating) requests per second of\n"
+         "an operation (scale defaults to 1us: CEX8A rsa_crt_2k, rating 54, about 18.5k/s):\n";
+  std::string header = "  type    engines";
+  for (Operation op : operations) {
+    char cell[24];
+    std::snprintf(cell, sizeof cell, " %13s", std::string(operation_name(op)).c_str());
+    header += cell;
+  }
+  std::cout << header << "\n";
+  for (const auto& entry : card_type_registry().entries()) {
+    if (entry.name == "custom")
+      continue;
+    toml::table table{{"type", entry.name}};
+    const CardType type = entry.make(ConfigNode(table, "cards[0]", "list"));
+    char row[32];
+    std::snprintf(row, sizeof row, "  %-7s %7d", entry.name.c_str(), type.engines);
+    std::cout << row;
+    for (Operation op : operations) {
+      const double weight = type.weight[index_of(op)];
+      char cell[24];
+      if (type.supports(op))
+        std::snprintf(cell, sizeof cell, " %13s", units::format_number(weight).c_str());
+      else
+        std::snprintf(cell, sizeof cell, " %13s", "-");
+      std::cout << cell;
+    }
+    std::cout << "\n";
+  }
+  std::cout << "\n";
+}
+
+} // namespace
+
 int list_command(const std::string& kind) {
   const bool all = kind == "all";
-  if (all || kind == "cards")
+  if (all || kind == "cards") {
     print_registry(card_type_registry(), "Card types, [[cards]] type = NAME");
+    print_card_ratings();
+  }
   if (all || kind == "distributions")
     print_registry(distribution_registry(), "Service-time distributions, service = { dist = NAME, ... }");
   if (all || kind == "workloads")

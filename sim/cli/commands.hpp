@@ -1,6 +1,9 @@
 #pragma once
-// The apqsim subcommands, each a function from parsed options to an exit code
-// (0 ran; 1 ran and a monitor found a violation the scenario did not expect; 2 usage or config error).
+// The apqsim subcommands, each a function from parsed options to an exit code. Failures are exceptions, turned
+// into a message and an exit code in one place (exit_code_of_failure):
+//   0 ran; 1 ran and a monitor found a violation the scenario did not expect; 2 usage or config error;
+//   3 I/O or resource error (a file that cannot be written, a run that failed or died, a [limits] cap reached);
+//   4 internal error (a bug); 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
 #include "sim/scenario/scenario.hpp"
 
@@ -8,16 +11,32 @@
 #include <string>
 #include <vector>
 
+namespace apq {
+struct CompareSpec;
+}
+
 namespace apq::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitViolation = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitIo = 3;
+inline constexpr int kExitInternal = 4;
+
+/** The exit-code table, for --help and the README. */
+inline constexpr const char* kExitCodeTable =
+    "Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario does not expect (explore: a schedule\n"
+    "reaches one; run: a replay did not reproduce); 2 usage or config error; 3 I/O or resource error (cannot write a\n"
+    "file, a run failed or died, a [limits] cap was reached); 4 internal error (please report it); 130/143/129\n"
+    "stopped by SIGINT/SIGTERM/SIGHUP (complete results kept).";
+
+/** Prints the failure in flight (call inside a catch block) naming its culprit, and returns its exit code. */
+int exit_code_of_failure() noexcept;
 
 struct ScenarioOptions {
   std::string file;
   std::vector<std::string> set; ///< --set PATH=VALUE overrides, applied after includes
-  std::optional<uint64_t> seed; ///< --seed, same as --set run.seed=N
+  std::optional<int64_t> seed;  ///< --seed, same as --set run.seed=N
   std::string series_window;    ///< --series-window, same as --set run.series_window=...
 };
 
@@ -89,9 +108,18 @@ int plan_command(const PlanCommandOptions& options);
 
 // Shared by the commands (commands.cpp).
 std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options);
-/** Fails before a long run, not after, when the result could not be written. */
+/** Fails before a long run, not after, when the result could not be written (IoError naming the flag). */
 void check_writable_destination(const std::string& file, const std::string& flag);
 /** The default of --jobs: every core. */
 int default_jobs();
+/** A replication count from `flag` within [limits] replications (ConfigError naming the flag otherwise). */
+void check_replications(int replications, const Scenario& scenario, const std::string& flag);
+/** Warnings, on stderr, for cards offered more work than they can serve: their queues grow until [limits]
+ *  in_flight stops the run. Returns how many cards are overloaded. */
+int warn_overload(const Scenario& scenario);
+/** Every variant of [compare] is a valid scenario, and no two are named alike or are the same scenario. */
+void check_compare_variants(const std::string& file, const CompareSpec& spec);
+/** Exit code of an experiment that kept only part of its runs: 128 + signal, or 3 for a failed run. */
+int incomplete_exit_code(int signal);
 
 } // namespace apq::cli

@@ -1,12 +1,54 @@
-// apqsim: parse the command line, hand over to a subcommand. CLI11 owns argv; SimGrid gets a private one.
+// apqsim: parse the command line, hand over to a subcommand. CLI11 owns argv; SimGrid gets a private one. Every
+// failure comes back here as an exception and leaves with a message and an exit code (commands.hpp), never abort.
 
+#include "models/suggest.hpp"
 #include "sim/build_info.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/interrupt.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <exception>
 #include <iostream>
 
 namespace {
+
+/** The first word of the command line that is not an option: the subcommand the user meant. */
+std::string first_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-')
+      return argv[i];
+  return {};
+}
+
+/** An option the command does not know, with the closest ones it does; empty when every option is known. */
+std::string unknown_option_message(const CLI::App& command, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : command.get_options()) {
+    for (const std::string& name : option->get_lnames())
+      names.push_back("--" + name);
+    for (const std::string& name : option->get_snames())
+      names.push_back("-" + name);
+  }
+  bool after_command = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!after_command) {
+      after_command = arg == command.get_name();
+      continue;
+    }
+    if (arg.size() < 2 || arg[0] != '-' || (arg[1] >= '0' && arg[1] <= '9') || arg[1] == '.')
+      continue; // a value, a negative number
+    if (arg == "--")
+      break;
+    const std::string name = arg.substr(0, arg.find('='));
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return "apqsim " + command.get_name() +
+             ": error: " + apq::with_suggestion("unknown option '" + name + "'", name, names) + " (apqsim " +
+             command.get_name() + " --help lists them)";
+  }
+  return {};
+}
 
 void add_scenario_options(CLI::App& command, apq::cli::ScenarioOptions& options) {
   command.add_option("file", options.file, "Scenario file (TOML); see configs/README.md")->required();
@@ -14,20 +56,19 @@ void add_scenario_options(CLI::App& command, apq::cli::ScenarioOptions& options)
                      "Override a config key after includes, e.g. --set run.horizon='\"60s\"' or "
                      "--set guests.0.arrival.rate='\"5k/s\"' (repeatable; the value is TOML, a bare word is a "
                      "string)");
-  command.add_option("--seed", options.seed, "Run seed (same as --set run.seed=N)");
+  command.add_option("--seed", options.seed, "Run seed, a non-negative integer (same as --set run.seed=N)");
 }
 
 } // namespace
 
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   CLI::App app{"apqsim: discrete-event simulator of IBM Z AP crypto cards shared by KVM guests through vfio_ap.\n"
                "Simulated cards serve guest request streams; apqsim reports throughput and tail latency.",
                "apqsim"};
   app.set_version_flag("--version", std::string("apqsim ") + apq::kApqsimVersion + " (" + apq::kApqsimGitCommit + ")");
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ran; 1 ran and a monitor found a violation the scenario did not expect (explore: a "
-             "schedule reaches one; run: a replay did not reproduce); 2 usage or config error.\nExamples:\n  apqsim "
-             "run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
+  app.footer(std::string(apq::cli::kExitCodeTable) +
+             "\nExamples:\n  apqsim run configs/quickstart.toml\n  apqsim run configs/quickstart.toml "
              "--json out.json --seed 7\n  apqsim run configs/seed/abba-deadlock.toml\n  apqsim run "
              "configs/quickstart.toml --replications 10\n  apqsim compare configs/compare/locking-strategies.toml\n"
              "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim explore "
@@ -45,11 +86,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--series-window", run.scenario.series_window,
                       "Window of the per-guest time series in the JSON, e.g. 100ms (default: horizon / 500, rounded "
                       "down to 1, 2 or 5 x 10^k; same as --set run.series_window=...)");
-  run_cmd
-      ->add_option("--replications", run.replications,
-                   "Independent replications (seeds seed, seed+1, ...): every figure gets a confidence interval "
-                   "(default: [run] replications)")
-      ->check(CLI::Range(1, 100000));
+  run_cmd->add_option("--replications", run.replications,
+                      "Independent replications (seeds seed, seed+1, ...): every figure gets a confidence interval "
+                      "(default: [run] replications)");
   run.jobs = apq::cli::default_jobs();
   run_cmd->add_option("--jobs,-j", run.jobs, "Runs at once, each in a forked child (default: all cores)")
       ->check(CLI::Range(1, 1024));
@@ -125,7 +164,10 @@ int main(int argc, char** argv) {
   explore_cmd->add_flag("-q,--quiet", explore.quiet, "Print nothing on success");
 
   apq::cli::ScenarioOptions check;
-  CLI::App* check_cmd = app.add_subcommand("check", "Validate a scenario without running it");
+  CLI::App* check_cmd = app.add_subcommand(
+      "check",
+      "Validate a scenario (with its [compare], [sweep] and [plan] tables) or a strategy file, without running "
+      "it; warns about overloaded cards");
   add_scenario_options(*check_cmd, check);
 
   std::string list_kind = "all";
@@ -133,9 +175,31 @@ int main(int argc, char** argv) {
   list_cmd->add_option("kind", list_kind, "What to list")
       ->check(CLI::IsMember({"all", "cards", "distributions", "workloads", "operations", "strategies", "retry"}));
 
+  // A word that names no command: say which one was meant, before CLI11 says only that one is required.
+  const std::string word = first_word(argc, argv);
+  std::vector<std::string> commands;
+  for (const CLI::App* command : app.get_subcommands({}))
+    commands.push_back(command->get_name());
+  if (!word.empty() && std::find(commands.begin(), commands.end(), word) == commands.end()) {
+    std::string list;
+    for (const std::string& name : commands)
+      list += (list.empty() ? "" : ", ") + name;
+    const std::string hint = apq::did_you_mean(word, commands);
+    std::cerr << "apqsim: error: unknown command '" << word << "'; " << (hint.empty() ? "" : hint + " ")
+              << "commands: " << list << " (apqsim --help)\n";
+    return apq::cli::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
+      if (const CLI::App* command = word.empty() ? nullptr : app.get_subcommand(word)) {
+        const std::string message = unknown_option_message(*command, argc, argv);
+        if (!message.empty()) {
+          std::cerr << message << "\n";
+          return apq::cli::kExitUsage;
+        }
+      }
     const int code = app.exit(e); // prints help, version, or the error naming the flag
     return code == 0 ? apq::cli::kExitOk : apq::cli::kExitUsage;
   }
@@ -162,4 +226,18 @@ int main(int argc, char** argv) {
   if (*analytic_cmd)
     return apq::cli::analytic_command(analytic);
   return apq::cli::list_command(list_kind);
+}
+
+int main(int argc, char** argv) {
+  apq::interrupt::install();
+  // Nothing may end in abort(): an exception that escapes a noexcept frame still gets a message and an exit code.
+  std::set_terminate([] {
+    const int code = std::current_exception() ? apq::cli::exit_code_of_failure() : apq::cli::kExitInternal;
+    std::_Exit(code);
+  });
+  try {
+    return run_cli(argc, argv);
+  } catch (...) {
+    return apq::cli::exit_code_of_failure();
+  }
 }

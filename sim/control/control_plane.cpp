@@ -3,6 +3,8 @@
 #include "sim/control/outcome.hpp"
 #include "sim/control/replay_gate.hpp"
 
+#include "models/units.hpp"
+
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
@@ -109,6 +111,19 @@ void ControlPlane::start() {
 }
 
 sg4::ActorPtr ControlPlane::spawn(const std::string& label, std::function<void()> body) {
+  // Each actor has a stack of its own (two memory mappings): operations that pile up (blocked behind a deadlock,
+  // or arriving faster than they end) would exhaust the process's mappings and SimGrid would abort. Past
+  // [limits] admin_actors no operation starts; simulate() reports the run as overloaded.
+  const std::size_t live = sg4::Engine::get_instance()->get_actor_count();
+  if (live >= scenario_.limits.admin_actors) {
+    if (overload_.empty())
+      overload_ = std::to_string(live) + " admin operations and intercepts in progress at once at " +
+                  units::format_duration(scheduler_.now()) + " (simulated), the most [limits] admin_actors allows (" +
+                  std::to_string(scenario_.limits.admin_actors) + "): operations start faster than they end (blocked " +
+                  "on locks, or held for ever by a deadlock), and each is a simulated thread with its own stack. " +
+                  "Lower the admin rates, or raise the limit (--set limits.admin_actors=N)";
+    return nullptr;
+  }
   ++actor_count_;
   return sg4::Actor::create(label, host_, std::move(body));
 }

@@ -44,6 +44,8 @@ public:
 
   /** What happened, for the results. */
   ControlResult result() const;
+  /** Why operations were refused ([limits] admin_actors), empty when none was: such a run is no result. */
+  const std::string& overload() const { return overload_; }
 
 private:
   class DataPlaneEnv;
@@ -62,6 +64,7 @@ private:
   std::string perform(const AdminAction& action, const std::string& label, RandomSource& rng);
   void on_aqic(uint32_t guest, uint32_t queue);
   std::optional<AdminAction> random_action(const RandomAdmin& admin, RandomSource& rng) const;
+  /** Starts an actor; none past [limits] admin_actors (then overload() says so, and nullptr is returned). */
   simgrid::s4u::ActorPtr spawn(const std::string& label, std::function<void()> body);
 
   const Scenario& scenario_;
@@ -76,6 +79,7 @@ private:
   std::map<long, int> acting_; ///< admin actor pid -> the reconfiguration event it is running
   std::vector<TimelineOutcome> timeline_;
   uint64_t actor_count_ = 0;
+  std::string overload_; ///< set when [limits] admin_actors stopped operations from starting
 };
 
 } // namespace apq

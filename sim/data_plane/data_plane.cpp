@@ -1,5 +1,6 @@
 #include "sim/data_plane/data_plane.hpp"
 
+#include "models/units.hpp"
 #include "sim/scenario/topology.hpp"
 
 #include <algorithm>
@@ -37,7 +38,8 @@ DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t car
 
 DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
     : scheduler_(scheduler), warmup_(scenario.run.warmup), horizon_(scenario.run.horizon),
-      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)), reset_time_(scenario.control.reset_time),
+      queue_index_(kMaxApId + 1, std::vector<int>(kMaxApId + 1, -1)),
+      in_flight_limit_(static_cast<std::size_t>(scenario.limits.in_flight)), reset_time_(scenario.control.reset_time),
       series_(scenario.run.series_window > 0 ? scenario.run.series_window : default_series_window(scenario.run.horizon),
               scenario.run.horizon, guest_names(scenario), [this](std::size_t g) { return levels(g); }) {
   for (const CardSpec& spec : scenario.cards) {
@@ -145,7 +147,24 @@ void DataPlane::on_arrival(uint32_t g) {
   const RequestId id = requests_.acquire(Request{
       .index = index, .arrival = now, .guest = g, .windows = windows_ != nullptr ? windows_->at(now) : 0u, .op = op});
   peak_in_flight_ = std::max(peak_in_flight_, requests_.in_flight());
+  if (requests_.in_flight() > in_flight_limit_)
+    throw LimitError(overload_report());
   submit(id, -1, -1);
+}
+
+std::string DataPlane::overload_report() const {
+  const auto longest = std::max_element(queues_.begin(), queues_.end(), [](const ApQueue& a, const ApQueue& b) {
+    return a.requestq.size() < b.requestq.size();
+  });
+  const Card& card = cards_[longest->card];
+  const std::string owner = longest->owner >= 0 ? "guest " + guests_[longest->owner].spec->name : "no guest";
+  return std::to_string(requests_.in_flight()) + " requests in flight at " + units::format_duration(scheduler_.now()) +
+         " (simulated), more than [limits] in_flight = " + std::to_string(in_flight_limit_) +
+         ": the cards cannot keep up with the offered load. The longest backlog is on AP queue " +
+         apqn_name(longest->adapter, longest->domain) + " of " + owner + " (card " + hex_id(card.adapter) + ", " +
+         card.type->name + "), " + std::to_string(longest->requestq.size()) +
+         " requests waiting. Lower the load or add cards (apqsim check estimates each card's load), or raise the "
+         "limit to follow a longer transient (--set limits.in_flight=N; about 60 bytes per request)";
 }
 
 void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {

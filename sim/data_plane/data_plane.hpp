@@ -164,6 +164,8 @@ private:
   /** The acting event (if any) made queue q unusable for guest g. */
   void note_taken(int guest, uint32_t queue);
   SeriesRecorder::Levels levels(std::size_t guest) const;
+  /** What saturated when the requests in flight passed [limits] in_flight: the longest backlog, its card, its guest. */
+  std::string overload_report() const;
   bool in_window(double t) const { return t >= warmup_; }
   void trace(TraceKind kind, const Request& request, int adapter, int domain) const {
     if (trace_)
@@ -183,6 +185,7 @@ private:
   std::vector<Guest> guests_;
   RequestPool requests_;
   std::size_t peak_in_flight_ = 0;
+  std::size_t in_flight_limit_; ///< [limits] in_flight: an overloaded run stops there instead of eating the memory
   DataPlaneEvents events_;
   TraceSink trace_;
   std::function<void(uint32_t, uint32_t)> aqic_handler_;

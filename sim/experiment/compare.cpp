@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 namespace apq {
@@ -18,9 +19,13 @@ CompareSpec read_compare_spec(const std::filesystem::path& file) {
               "\"linux-6.13\"]");
   const ConfigNode compare = root.table("compare");
   CompareSpec spec;
-  if (compare.has("strategies"))
-    for (const std::string& strategy : compare.strings("strategies"))
-      spec.variants.push_back(Variant{strategy, {{"run.strategy", "\"" + strategy + "\""}}});
+  if (compare.has("strategies")) {
+    const std::vector<std::string> strategies = compare.strings("strategies");
+    const toml::array& written = *compare.raw("strategies")->as_array();
+    for (std::size_t i = 0; i < strategies.size(); ++i)
+      spec.variants.push_back(
+          Variant{strategies[i], {override_at("run.strategy", *written.get(i), written.get(i)->source())}});
+  }
   if (compare.has("variants"))
     for (const ConfigNode& v : compare.tables("variants")) {
       Variant variant;
@@ -79,7 +84,29 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
   std::vector<const Scenario*> scenarios;
   for (const Scenario& s : result.scenarios)
     scenarios.push_back(&s);
-  result.runs = run_replications(scenarios, 0, static_cast<std::size_t>(spec.replications), options);
+  try {
+    result.runs = run_replications(scenarios, 0, static_cast<std::size_t>(spec.replications), options);
+  } catch (const IncompleteExperiment& e) {
+    // Pairs need every variant: keep the seeds all of them completed, if that still gives intervals.
+    result.runs = e.complete();
+    std::set<uint64_t> common;
+    for (const Replication& r : result.runs[0])
+      common.insert(r.seed);
+    for (const auto& runs : result.runs) {
+      std::set<uint64_t> seeds;
+      for (const Replication& r : runs)
+        if (common.contains(r.seed))
+          seeds.insert(r.seed);
+      common = std::move(seeds);
+    }
+    if (common.size() < 2)
+      throw;
+    for (auto& runs : result.runs)
+      std::erase_if(runs, [&common](const Replication& r) { return !common.contains(r.seed); });
+    result.spec.replications = static_cast<int>(common.size());
+    result.incomplete = e.what();
+    result.signal = e.signal();
+  }
   std::vector<std::vector<std::map<std::string, double>>> figures(result.runs.size());
   for (std::size_t v = 0; v < result.runs.size(); ++v)
     for (const Replication& r : result.runs[v])
@@ -182,6 +209,8 @@ std::string compare_table(const CompareResult& result) {
       << " replications per variant, common random numbers (seeds " << result.scenarios[0].run.seed << ".."
       << result.scenarios[0].run.seed + result.spec.replications - 1 << ") · " << result.spec.confidence * 100
       << "% intervals\n";
+  if (!result.incomplete.empty())
+    out << "INCOMPLETE: only the replications every variant completed (" << result.incomplete << ")\n";
   out << "mean +- half-width over replications; p99 and p999: pooled estimate [interval]; loss: completed-request "
          "deficit against the baseline; extra delay and failed: requests that belong to a reconfiguration "
          "(issued in an operation's window or touched by it)\n\n";
@@ -231,6 +260,8 @@ Json compare_json(const CompareResult& result) {
   out["manifest"]["seeds"] = seeds;
   Json& compare = out["compare"];
   compare["replications"] = result.spec.replications;
+  if (!result.incomplete.empty())
+    compare["incomplete"] = result.incomplete;
   compare["confidence"] = result.spec.confidence;
   compare["reference"] = result.spec.variants[0].name;
   compare["correction"] = Json{{"tests", "holm"},

@@ -44,6 +44,8 @@ struct CompareResult {
   std::size_t comparison_count = 0;
   double comparison_level = 0;         ///< each interval's level: 1 - (1 - confidence) / comparison_count
   std::vector<std::string> unexpected; ///< "variant: violation" found but not in the variant's [run] expect
+  std::string incomplete; ///< why some replications are missing (a failed run, a signal); empty when complete
+  int signal = 0;         ///< the signal that stopped the runs, if one did
 };
 
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec, const ExperimentOptions& options);

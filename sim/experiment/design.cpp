@@ -35,10 +35,19 @@ std::string display_value(const std::string& toml_value) {
   return toml_value;
 }
 
+ConfigOverride override_at(std::string path, const toml::node& value, const toml::source_region& path_origin) {
+  return ConfigOverride{std::move(path), toml_text(value), path_origin, value.source()};
+}
+
 std::vector<ConfigOverride> read_overrides(const ConfigNode& table) {
   std::vector<ConfigOverride> out;
-  for (const std::string& key : table.keys())
-    out.push_back(ConfigOverride{key, toml_text(*table.raw(key))});
+  for (const std::string& key : table.keys()) {
+    const toml::key* written = nullptr;
+    for (auto&& [k, v] : table.toml())
+      if (k.str() == key)
+        written = &k;
+    out.push_back(override_at(key, *table.raw(key), written->source()));
+  }
   return out;
 }
 
@@ -62,8 +71,8 @@ void add_derived_figures(std::map<std::string, double>& f) {
   f["derived.ebusy"] = ebusy;
   f["derived.retries"] = retries;
   f["derived.lock_wait_s"] = acquisitions > 0 ? wait / acquisitions : 0;
-  f["derived.violations"] = f["monitors.deadlocks"] + f["monitors.stolen_queues"] + f["monitors.lock_order_inversions"] +
-                            f["monitors.kernel_bugs"];
+  f["derived.violations"] = f["monitors.deadlocks"] + f["monitors.stolen_queues"] +
+                            f["monitors.lock_order_inversions"] + f["monitors.kernel_bugs"];
 }
 
 } // namespace apq

@@ -17,6 +17,9 @@ std::string toml_text(const toml::node& value);
 /** A value as people read it: a TOML string without its quotes, anything else as written. */
 std::string display_value(const std::string& toml_value);
 
+/** The override of `path` with `value`, both located where the experiment file writes them. */
+ConfigOverride override_at(std::string path, const toml::node& value, const toml::source_region& path_origin);
+
 /** `{ "run.strategy" = "ordered", "guests.0.arrival.rate" = "5k/s" }` as overrides. */
 std::vector<ConfigOverride> read_overrides(const ConfigNode& table);
 

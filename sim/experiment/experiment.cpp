@@ -74,47 +74,71 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
   }
   const std::size_t total = baseline_jobs.size() + scenarios.size() * count;
   std::vector<ChildJob> children;
-  for (const BaselineJob& job : baseline_jobs)
-    children.push_back(
-        [&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
   auto progress = [&options, total](std::size_t offset) {
     return [&options, total, offset](std::size_t done, std::size_t) {
       if (options.progress)
         options.progress(offset + done, total);
     };
   };
-  const std::vector<std::string> baselines = run_in_children(children, options.jobs, progress(0));
-
-  children.clear();
-  for (std::size_t s = 0; s < scenarios.size(); ++s)
-    for (std::size_t r = 0; r < count; ++r) {
-      const Scenario* scenario = scenarios[s];
-      const uint64_t seed = scenario->run.seed + first + r;
-      const std::string* baseline =
-          baseline_of[s][r] >= 0 ? &baselines[static_cast<std::size_t>(baseline_of[s][r])] : nullptr;
-      children.push_back([scenario, seed, baseline, &options] {
-        RunOptions run;
-        run.simgrid_args = options.simgrid_args;
-        BaselineRun paired;
-        if (baseline != nullptr) {
-          paired = BaselineRun::decode(*baseline);
-          run.pair_with = &paired;
-        }
-        return to_json(simulate(with_seed(*scenario, seed), run)).dump();
-      });
+  std::string failure; // why not every child completed (a failure or a signal), empty when all did
+  int signal = 0;
+  auto run_all = [&](const std::vector<ChildJob>& jobs, std::size_t offset) {
+    std::vector<std::optional<std::string>> out;
+    try {
+      for (std::string& output : run_in_children(jobs, options.jobs, progress(offset)))
+        out.emplace_back(std::move(output));
+    } catch (const ChildRunError& e) { // keep what completed
+      out = e.outputs();
+      out.resize(jobs.size());
+      failure = e.what();
+      signal = e.signal();
     }
-  const std::vector<std::string> outputs = run_in_children(children, options.jobs, progress(baseline_jobs.size()));
+    return out;
+  };
+  for (const BaselineJob& job : baseline_jobs)
+    children.push_back(
+        [&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
+  const std::vector<std::optional<std::string>> baselines = run_all(children, 0);
+
+  // After a failure or a signal no run starts: the runs whose baselines completed are not worth a partial result.
+  children.clear();
+  if (failure.empty())
+    for (std::size_t s = 0; s < scenarios.size(); ++s)
+      for (std::size_t r = 0; r < count; ++r) {
+        const Scenario* scenario = scenarios[s];
+        const uint64_t seed = scenario->run.seed + first + r;
+        const std::string* baseline =
+            baseline_of[s][r] >= 0 ? &*baselines[static_cast<std::size_t>(baseline_of[s][r])] : nullptr;
+        children.push_back([scenario, seed, baseline, &options] {
+          RunOptions run;
+          run.simgrid_args = options.simgrid_args;
+          BaselineRun paired;
+          if (baseline != nullptr) {
+            paired = BaselineRun::decode(*baseline);
+            run.pair_with = &paired;
+          }
+          return to_json(simulate(with_seed(*scenario, seed), run)).dump();
+        });
+      }
+  std::vector<std::optional<std::string>> outputs(scenarios.size() * count);
+  if (failure.empty())
+    outputs = run_all(children, baseline_jobs.size());
 
   std::vector<std::vector<Replication>> out(scenarios.size());
   for (std::size_t s = 0; s < scenarios.size(); ++s)
     for (std::size_t r = 0; r < count; ++r) {
+      const std::optional<std::string>& output = outputs[s * count + r];
+      if (!output)
+        continue;
       Replication replication;
       replication.seed = scenarios[s]->run.seed + first + r;
-      replication.result = Json::parse(outputs[s * count + r]);
+      replication.result = Json::parse(*output);
       replication.figures = numeric_figures(replication.result);
       add_derived_figures(replication.figures);
       out[s].push_back(std::move(replication));
     }
+  if (!failure.empty())
+    throw IncompleteExperiment(failure, std::move(out), signal);
   return out;
 }
 
@@ -286,10 +310,19 @@ ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, c
   std::size_t checked = 0; // the rule has judged the first `checked` replications
   std::size_t batch = std::min(start, max_replications);
   while (true) {
-    auto runs = run_replications({&effective}, result.runs.size(), batch, options);
+    std::vector<std::vector<Replication>> runs;
+    try {
+      runs = run_replications({&effective}, result.runs.size(), batch, options);
+    } catch (const IncompleteExperiment& e) { // report what completed, marked incomplete
+      runs = e.complete();
+      result.incomplete = e.what();
+      result.signal = e.signal();
+      if (result.runs.empty() && runs[0].empty())
+        throw;
+    }
     for (Replication& r : runs[0])
       result.runs.push_back(std::move(r));
-    if (!sequential)
+    if (!sequential || !result.incomplete.empty())
       break;
     // Judged one replication count at a time, in order, from the smallest: the decision (and so the result) is
     // the same whatever the batches were, that is whatever --jobs is; runs past the stopping point are dropped.
@@ -333,6 +366,8 @@ Json replicated_json(const ReplicatedResult& result, const StoppingRule& rule, d
       result.warmup_detected ? Json(result.warmup_reliable ? "mser5" : "mser5 (unreliable)") : Json(false);
   if (result.warmup_detected)
     rep["pilot_seed"] = result.pilot_seed;
+  if (!result.incomplete.empty())
+    rep["incomplete"] = result.incomplete;
   if (rule.target_relative_error > 0)
     rep["target"] = Json{{"metric", rule.target_metric},
                          {"relative_error", rule.target_relative_error},
@@ -357,6 +392,8 @@ std::string replicated_summary(const Scenario& scenario, const ReplicatedResult&
   out << "apqsim · " << scenario.file.string() << " · " << result.runs.size() << " replications (seeds "
       << result.runs.front().seed << ".." << result.runs.back().seed << ") · " << confidence * 100
       << "% confidence intervals\n";
+  if (!result.incomplete.empty())
+    out << "INCOMPLETE: " << result.runs.size() << " replications completed (" << result.incomplete << ")\n";
   out << "measured " << units::format_duration(result.warmup) << ".." << units::format_duration(scenario.run.horizon)
       << " of each run";
   if (result.warmup_detected)
@@ -453,14 +490,16 @@ std::map<int, double> capacity_utilization(const Scenario& scenario) {
 
 std::vector<StatWarning> overload_warnings(const Scenario& scenario) {
   std::vector<StatWarning> out;
-  for (const auto& [card, utilization] : capacity_utilization(scenario))
+  for (const auto& [adapter, utilization] : capacity_utilization(scenario))
     if (utilization >= 1) {
-      char text[320];
-      std::snprintf(text, sizeof text,
-                    "%s: the guests offer card 0x%02x %.0f%% of its capacity: its queues grow without bound, and the "
-                    "figures describe a transient that depends on the horizon, not a steady state",
-                    scenario.file.string().c_str(), card, 100 * utilization);
-      out.push_back(StatWarning{"", text});
+      const CardSpec& card = *scenario.find_card(adapter);
+      char percent[32];
+      std::snprintf(percent, sizeof percent, "%.0f%%", 100 * utilization);
+      out.push_back(StatWarning{
+          "", card.where + ": card " + hex_id(adapter) + " (" + card.type->name + ") is offered " + percent +
+                  " of what it can serve: its queues grow without bound, the figures describe a transient that "
+                  "depends on the horizon, not a steady state, and a run stops with an error once " +
+                  std::to_string(scenario.limits.in_flight) + " requests are in flight ([limits] in_flight)"});
     }
   return out;
 }

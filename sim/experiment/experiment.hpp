@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,24 @@ struct Replication {
   std::map<std::string, double> figures;
 };
 
+/** Runs that did not all complete: a child failed or died, or a signal stopped them. complete() holds, per scenario,
+ * the replications that did (with their baselines), in seed order; signal() is the signal, 0 for a failure. */
+class IncompleteExperiment : public std::runtime_error {
+public:
+  IncompleteExperiment(const std::string& what, std::vector<std::vector<Replication>> complete, int signal)
+      : std::runtime_error(what), complete_(std::move(complete)), signal_(signal) {}
+  const std::vector<std::vector<Replication>>& complete() const { return complete_; }
+  int signal() const { return signal_; }
+
+private:
+  std::vector<std::vector<Replication>> complete_;
+  int signal_;
+};
+
 /** Runs replications [first, first + count) of every scenario; returns [scenario][replication]. Baselines run
  * first, once for scenarios that differ only in their control plane (strategy, reconfiguration), which compare
- * does; every reconfigured run then pairs its requests with its baseline's. */
+ * does; every reconfigured run then pairs its requests with its baseline's. Throws IncompleteExperiment, with the
+ * replications that completed, when not all did. */
 std::vector<std::vector<Replication>> run_replications(const std::vector<const Scenario*>& scenarios, std::size_t first,
                                                        std::size_t count, const ExperimentOptions& options);
 
@@ -55,12 +71,16 @@ struct ReplicatedResult {
   bool warmup_detected = false;
   bool warmup_reliable = true;
   uint64_t pilot_seed = 0; ///< the MSER-5 pilot's seed, which no replication uses
+  std::string incomplete;  ///< why fewer replications than asked are here (a failure, a signal); empty when complete
+  int signal = 0;          ///< the signal that stopped it, if one did
   /** Shorthand for figures.intervals. */
   const std::map<std::string, ConfidenceInterval>& intervals() const { return figures.intervals; }
 };
 
 /** Replications of one scenario by the stopping rule; a warm-up of "mser5" ([run] warmup) is detected on a pilot
- * run first and then used for every replication. The result does not depend on options.jobs. */
+ * run first and then used for every replication. The result does not depend on options.jobs. When runs fail or a
+ * signal stops them, the result holds the replications that completed and says why it is incomplete
+ * (IncompleteExperiment if none did). */
 ReplicatedResult replicate(const Scenario& scenario, const StoppingRule& rule, const ExperimentOptions& options);
 
 /** The scenario with another seed: same configuration, streams seeded from `seed`. */

@@ -129,15 +129,15 @@ PlanSpec read_plan_spec(const std::filesystem::path& file) {
                      "guests, guests.<name or pattern>, or groups.<name> with guests = [...]");
 
   std::vector<std::string> paths;
-  std::vector<std::vector<std::string>> values;
+  std::vector<std::vector<ConfigOverride>> values; // located where they are written
   for (const ConfigNode& f : plan.tables("factors")) {
     paths.push_back(f.string("path"));
     const toml::array* array = f.raw("values") ? f.raw("values")->as_array() : nullptr;
     if (array == nullptr || array->empty())
       f.fail("values", "expected the factor's values from the smallest to the largest resource");
-    std::vector<std::string> texts;
+    std::vector<ConfigOverride> texts;
     for (const toml::node& v : *array)
-      texts.push_back(toml_text(v));
+      texts.push_back(override_at(paths.back(), v, f.raw("path")->source()));
     values.push_back(std::move(texts));
     f.reject_unknown_keys();
   }
@@ -148,9 +148,9 @@ PlanSpec read_plan_spec(const std::filesystem::path& file) {
     PlanCandidate c;
     c.index = spec.candidates.size();
     for (std::size_t f = 0; f < values.size(); ++f) {
-      c.overrides.push_back({paths[f], values[f][digit[f]]});
+      c.overrides.push_back(values[f][digit[f]]);
       c.cost += static_cast<double>(digit[f]);
-      c.label += (f ? ", " : "") + paths[f] + " = " + display_value(values[f][digit[f]]);
+      c.label += (f ? ", " : "") + paths[f] + " = " + display_value(values[f][digit[f]].value);
     }
     spec.candidates.push_back(std::move(c));
     std::size_t f = values.size();

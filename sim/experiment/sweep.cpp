@@ -1,10 +1,15 @@
 #include "sim/experiment/sweep.hpp"
 
+#include "analysis/output_file.hpp"
 #include "analysis/sha256.hpp"
+#include "models/suggest.hpp"
 #include "sim/experiment/design.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -20,11 +25,30 @@ std::string point_file_name(std::size_t index) {
   return name;
 }
 
+/** A point file; a file that is not whole JSON (a disk that filled, an editor) throws IoError naming it. */
 Json read_json_file(const fs::path& file) {
   std::ifstream in(file);
   std::stringstream text;
   text << in.rdbuf();
-  return Json::parse(text.str());
+  if (!in && !in.eof())
+    throw IoError(file.string(), "cannot read the file");
+  try {
+    return Json::parse(text.str());
+  } catch (const Json::exception& e) {
+    throw IoError(file.string(), std::string("not a point file of a sweep (") + e.what() + ")");
+  }
+}
+
+/** Whether `file` is a finished point of the sweep `id`; a damaged file is not (it is run again and replaced). */
+bool is_done(const fs::path& file, const std::string& id) {
+  if (!fs::exists(file))
+    return false;
+  try {
+    return read_json_file(file).value("sweep_id", "") == id;
+  } catch (const IoError& e) {
+    std::fprintf(stderr, "apqsim: %s; the point runs again\n", e.what());
+    return false;
+  }
 }
 
 /** Identifies the sweep: its design and its scenario, so that shards and reruns can check they belong together. */
@@ -48,7 +72,7 @@ SweepSpec read_sweep_spec(const fs::path& file) {
   SweepSpec spec;
   spec.mode = sweep.string_or("mode", "grid");
   if (spec.mode != "grid" && spec.mode != "zip" && spec.mode != "list")
-    sweep.fail("mode", "unknown mode '" + spec.mode + "'; valid: grid, zip, list");
+    sweep.fail("mode", unknown_name_message("mode", spec.mode, {"grid", "zip", "list"}));
   spec.replications = static_cast<int>(sweep.integer_or("replications", 1));
   if (spec.replications < 1)
     sweep.fail("replications", "at least 1");
@@ -67,15 +91,15 @@ SweepSpec read_sweep_spec(const fs::path& file) {
   } else {
     if (!sweep.has("factors"))
       sweep.fail("mode = \"" + spec.mode + "\" needs [[sweep.factors]] tables with path and values");
-    std::vector<std::vector<std::string>> values;
+    std::vector<std::vector<ConfigOverride>> values; // each factor's values, located where they are written
     for (const ConfigNode& f : sweep.tables("factors")) {
       spec.factors.push_back(f.string("path"));
       const toml::array* array = f.raw("values") ? f.raw("values")->as_array() : nullptr;
       if (array == nullptr || array->empty())
         f.fail("values", "expected a non-empty array of values");
-      std::vector<std::string> texts;
+      std::vector<ConfigOverride> texts;
       for (const toml::node& v : *array)
-        texts.push_back(toml_text(v));
+        texts.push_back(override_at(spec.factors.back(), v, f.raw("path")->source()));
       values.push_back(std::move(texts));
       f.reject_unknown_keys();
     }
@@ -86,7 +110,7 @@ SweepSpec read_sweep_spec(const fs::path& file) {
       for (std::size_t i = 0; i < values[0].size(); ++i) {
         SweepPoint point{i, {}};
         for (std::size_t f = 0; f < values.size(); ++f)
-          point.overrides.push_back({spec.factors[f], values[f][i]});
+          point.overrides.push_back(values[f][i]);
         spec.points.push_back(std::move(point));
       }
     } else {
@@ -95,7 +119,7 @@ SweepSpec read_sweep_spec(const fs::path& file) {
       while (true) {
         SweepPoint point{spec.points.size(), {}};
         for (std::size_t f = 0; f < values.size(); ++f)
-          point.overrides.push_back({spec.factors[f], values[f][digit[f]]});
+          point.overrides.push_back(values[f][digit[f]]);
         spec.points.push_back(std::move(point));
         std::size_t f = values.size();
         while (f > 0 && ++digit[f - 1] == values[f - 1].size())
@@ -124,7 +148,7 @@ std::pair<std::size_t, std::size_t> parse_shard(const std::string& text) {
 SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& out_dir,
                    std::pair<std::size_t, std::size_t> shard, const ExperimentOptions& options,
                    const std::function<void(std::size_t, std::size_t, double)>& progress) {
-  fs::create_directories(out_dir);
+  prepare_output_directory(out_dir, "--out");
   const Scenario base = load_scenario(file);
   const std::string id = sweep_id(base, spec);
   SweepRun run;
@@ -133,8 +157,7 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
     if (point.index % shard.second != shard.first - 1)
       continue;
     ++run.points_in_shard;
-    const fs::path done = out_dir / point_file_name(point.index);
-    if (fs::exists(done) && read_json_file(done).value("sweep_id", "") == id) {
+    if (is_done(out_dir / point_file_name(point.index), id)) {
       ++run.points_skipped;
       continue;
     }
@@ -152,9 +175,18 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
     std::vector<const Scenario*> pointers;
     for (const Scenario& s : scenarios)
       pointers.push_back(&s);
-    const auto runs = run_replications(pointers, 0, static_cast<std::size_t>(spec.replications), options);
+    std::vector<std::vector<Replication>> runs;
+    std::optional<IncompleteExperiment> incomplete;
+    try {
+      runs = run_replications(pointers, 0, static_cast<std::size_t>(spec.replications), options);
+    } catch (const IncompleteExperiment& e) { // write the points that did complete, then stop
+      runs = e.complete();
+      incomplete = e;
+    }
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
       const SweepPoint& point = *todo[first + k];
+      if (runs[k].size() != static_cast<std::size_t>(spec.replications))
+        continue; // stopped before this point completed
       Json doc;
       doc["sweep_id"] = id;
       doc["point"] = point.index;
@@ -187,6 +219,11 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
         progress(run.points_run, todo.size(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
+    if (incomplete)
+      throw IncompleteExperiment(std::string(incomplete->what()) + "; " + std::to_string(run.points_run) +
+                                     " points written to " + out_dir.string() +
+                                     " by this run; run the same command again to resume",
+                                 {}, incomplete->signal());
   }
   // The whole sweep is there (this run was unsharded, or the last shard into a shared directory): merge.
   bool complete = true;
@@ -208,6 +245,9 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
       if (!name.starts_with("point-") || !name.ends_with(".json"))
         continue;
       Json doc = read_json_file(entry.path());
+      if (!doc.is_object() || !doc.contains("sweep_id") || !doc.contains("point") || !doc.contains("factors") ||
+          !doc.contains("figures"))
+        throw IoError(entry.path().string(), "not a point file of a sweep (sweep_id, point, factors, figures)");
       const std::string point_id = doc.at("sweep_id").get<std::string>();
       if (id.empty())
         id = point_id;
@@ -222,12 +262,15 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
   for (std::size_t i = 0; i <= points.rbegin()->first; ++i)
     if (!points.contains(i))
       throw std::runtime_error("point " + std::to_string(i) + " is missing: run its shard first");
-  fs::create_directories(out_dir);
+  prepare_output_directory(out_dir, "--out");
   std::ostringstream csv;
   csv.precision(17);
+  // Every factor any point sets (list mode: points may set different keys), in order of first appearance.
   std::vector<std::string> factors;
-  for (const auto& [path, value] : points.begin()->second.at("factors").items())
-    factors.push_back(path);
+  for (const auto& [index, doc] : points)
+    for (const auto& [path, value] : doc.at("factors").items())
+      if (std::find(factors.begin(), factors.end(), path) == factors.end())
+        factors.push_back(path);
   csv << "point";
   for (const std::string& f : factors)
     csv << ",\"" << f << '"';
@@ -239,7 +282,8 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
     for (const auto& [metric, ci] : doc.at("figures").items()) {
       csv << index;
       for (const std::string& f : factors) {
-        std::string value = doc.at("factors").at(f).get<std::string>();
+        const Json& set = doc.at("factors");
+        std::string value = set.contains(f) ? set.at(f).get<std::string>() : std::string(); // not set here
         std::string quoted;
         for (char c : value)
           quoted += c == '"' ? std::string("\"\"") : std::string(1, c);

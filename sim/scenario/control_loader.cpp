@@ -4,6 +4,7 @@
 #include "sim/scenario/control_loader.hpp"
 #include "models/config_node.hpp"
 #include "models/distribution.hpp"
+#include "models/suggest.hpp"
 #include "sim/scenario/replay.hpp"
 
 #include <algorithm>
@@ -32,15 +33,25 @@ int read_single_id(const ConfigNode& node, std::string_view key) {
   return ids.ids().front();
 }
 
+std::vector<std::string> mdev_names(const Scenario& scenario) {
+  std::vector<std::string> names;
+  for (const MdevSpec& mdev : scenario.mdevs)
+    names.push_back(mdev.name);
+  return names;
+}
+
+std::vector<std::string> guest_names(const Scenario& scenario) {
+  std::vector<std::string> names;
+  for (const GuestSpec& guest : scenario.guests)
+    names.push_back(guest.name);
+  return names;
+}
+
 int read_mdev(const ConfigNode& node, const Scenario& scenario) {
   const std::string name = node.string("mdev");
   const int m = scenario.find_mdev(name);
-  if (m < 0) {
-    std::string valid;
-    for (const MdevSpec& mdev : scenario.mdevs)
-      valid += (valid.empty() ? "" : ", ") + mdev.name;
-    node.fail("mdev", "no mdev named '" + name + "'; valid: " + valid);
-  }
+  if (m < 0)
+    node.fail("mdev", unknown_name_message("mdev", name, mdev_names(scenario)));
   return m;
 }
 
@@ -48,7 +59,7 @@ int read_guest(const ConfigNode& node, const Scenario& scenario) {
   const std::string name = node.string("guest");
   const int g = scenario.find_guest(name);
   if (g < 0)
-    node.fail("guest", "no guest named '" + name + "'");
+    node.fail("guest", unknown_name_message("guest", name, guest_names(scenario)));
   return g;
 }
 
@@ -72,10 +83,7 @@ void check_op_name(const ConfigNode& node, std::string_view key, const std::stri
   const auto& ops = admin_operations();
   if (std::find(ops.begin(), ops.end(), op) != ops.end())
     return;
-  std::string valid;
-  for (const std::string& name : ops)
-    valid += (valid.empty() ? "" : ", ") + name;
-  node.fail(key, "unknown operation '" + op + "'; valid: " + valid);
+  node.fail(key, unknown_name_message("operation", op, ops));
 }
 
 /** An APQN as lszcrypt writes it, "01.0003": the adapter and the domain in hex. */
@@ -196,14 +204,14 @@ std::vector<RandomAdmin> read_random(const ConfigNode& reconfig, const Scenario&
       for (const std::string& name : node.strings("mdevs")) {
         const int m = scenario.find_mdev(name);
         if (m < 0)
-          node.fail("mdevs", "no mdev named '" + name + "'");
+          node.fail("mdevs", unknown_name_message("mdev", name, mdev_names(scenario)));
         admin.mdevs.push_back(m);
       }
     if (node.has("guests"))
       for (const std::string& name : node.strings("guests")) {
         const int g = scenario.find_guest(name);
         if (g < 0)
-          node.fail("guests", "no guest named '" + name + "'");
+          node.fail("guests", unknown_name_message("guest", name, guest_names(scenario)));
         admin.guests.push_back(g);
       }
     if (node.has("adapters"))

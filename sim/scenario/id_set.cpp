@@ -101,8 +101,13 @@ IdSet parse_id_list(std::string_view text) {
 }
 
 IdSet parse_id_node(const toml::node& node) {
-  if (auto s = node.value<std::string>())
-    return parse_id_list(*s);
+  return parse_id_node(node, [](const std::string& text, const toml::node&) { return text; });
+}
+
+IdSet parse_id_node(const toml::node& node,
+                    const std::function<std::string(const std::string&, const toml::node&)>& text) {
+  if (const auto* s = node.as_string())
+    return parse_id_list(text(s->get(), node));
   if (node.is_integer()) {
     const int64_t v = *node.value<int64_t>();
     if (v < 0 || v > kMaxApId)
@@ -116,7 +121,7 @@ IdSet parse_id_node(const toml::node& node) {
     for (const auto& item : *array) {
       if (item.is_array())
         throw std::invalid_argument("bad id list: nested arrays are not ids");
-      set = set | parse_id_node(item);
+      set = set | parse_id_node(item, text);
     }
     return set;
   }

@@ -2,6 +2,7 @@
 // Adapter and domain ids as users write them: "0x00-0x0f", "0x01,0x05,0x07-0x09", 3, or a TOML array of those.
 
 #include <bitset>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <toml++/toml.h>
@@ -44,5 +45,8 @@ std::string apqn_name(int adapter, int domain);
 IdSet parse_id_list(std::string_view text);
 /** Parses a TOML value: a string list, an integer, or an array of either. */
 IdSet parse_id_node(const toml::node& node);
+/** The same, each string first passed through `text` (a template instance's placeholders: "{i}"). */
+IdSet parse_id_node(const toml::node& node,
+                    const std::function<std::string(const std::string&, const toml::node&)>& text);
 
 } // namespace apq

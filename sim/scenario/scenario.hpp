@@ -9,8 +9,10 @@
 #include "models/strategy.hpp"
 #include "sim/scenario/id_set.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -138,11 +140,31 @@ struct ControlSpec {
 /** The reconfiguration operations a timeline or an admin process may name. */
 const std::vector<std::string>& admin_operations();
 
+/** Caps that keep a mistaken scenario from taking the machine down ([limits], configs/README.md "Limits"). The
+ *  defaults let a laptop survive; each cap that is hit says what saturated and which key raises it. */
+struct Limits {
+  uint64_t in_flight = 2'000'000; ///< requests issued and not completed, all guests together
+  double offered_events = 1e9;    ///< arrivals, poll ticks, scans, admin ops over the horizon
+  double admin_rate = 1000;       ///< per second, all [[reconfig.random]] admins together
+  uint64_t admin_actors = 10000;  ///< admin operations and intercepts in progress at once
+  int replications = 1000;        ///< per scenario or variant: the parent holds their results
+  std::uintmax_t include_bytes = kDefaultMaxConfigFileBytes; ///< scenario and include files
+  int template_count = 10000;                                ///< instances of one guest or mdev template
+};
+
+/** A limit of [limits] was reached while running (e.g. the queues outgrew `in_flight`): the message says what
+ *  saturated and which key raises the limit. Not a config error: the scenario is valid, the machine is not enough. */
+class LimitError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 struct Scenario {
   std::filesystem::path file;
   std::string resolved_toml; ///< the merged configuration (includes applied), canonical form
   std::string config_sha256; ///< of resolved_toml
   RunSettings run;
+  Limits limits;
   HostMasks host;
   std::vector<CardSpec> cards;
   std::vector<MdevSpec> mdevs;
@@ -156,11 +178,16 @@ struct Scenario {
   int guest_of_mdev(int mdev) const;
 };
 
-/** A key set from outside the file (command line, sweep factor): `path` is dotted, array elements by index
- * ("guests.0.arrival.rate"); `value` is TOML ("\"5k/s\"", 3, true), and a bare word counts as a string. */
+/** A key set from outside the scenario (command line, sweep factor, compare variant): `path` is dotted, array
+ * elements by index or by name ("guests.0.arrival.rate", "guests.web.arrival.rate"); `value` is TOML ("\"5k/s\"",
+ * 3, true), and a bare word counts as a string. Errors about it are located where it is written: `path_origin` and
+ * `value_origin` are the places of the path and the value in an experiment file; without them (the command line)
+ * errors name "--set PATH=VALUE". */
 struct ConfigOverride {
   std::string path;
   std::string value;
+  toml::source_region path_origin{};
+  toml::source_region value_origin{};
 };
 
 /** Loads, merges includes, applies overrides, and checks a scenario; throws ConfigError

@@ -1,39 +1,20 @@
 // apqsim as a process: what a user types and what comes back.
 
-#include <array>
-#include <cstdio>
+#include "../proc_support.hpp"
+#include "cli_support.hpp"
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <gtest/gtest.h>
-#include <sstream>
-#include <sys/wait.h>
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out; ///< stdout and stderr together
-};
-
-Outcome apqsim(const std::string& args) {
-  const std::string command = std::string("cd ") + APQSIM_SOURCE_DIR + " && " + APQSIM_BINARY + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using apq::test::apqsim;
+using apq::test::Outcome;
+using apq::test::slurp;
 
 class Cli : public ::testing::Test {
 protected:
@@ -123,8 +104,9 @@ TEST_F(Cli, UsageErrorsNameTheFlagAndExitTwo) {
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.out.find("no/such/file.toml: error: cannot read scenario file"), std::string::npos) << missing.out;
   const Outcome dir = apqsim("run configs/quickstart.toml --json /nonexistent-dir/x.json");
-  EXPECT_EQ(dir.code, 2);
-  EXPECT_NE(dir.out.find("--json /nonexistent-dir/x.json: error: directory /nonexistent-dir does not exist"),
+  EXPECT_EQ(dir.code, 3);
+  EXPECT_NE(dir.out.find("--json /nonexistent-dir/x.json: error: cannot write /nonexistent-dir/x.json: directory "
+                         "/nonexistent-dir does not exist"),
             std::string::npos)
       << dir.out;
   const Outcome set = apqsim("check configs/quickstart.toml --set run.horizon");
@@ -297,6 +279,182 @@ adapter = "0x00"
   ASSERT_EQ(o.code, 0) << o.out;
   EXPECT_NE(o.out.find("ENODEV"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("card_offline"), std::string::npos) << o.out;
+}
+
+using apq::test::children_of;
+using apq::test::is_running;
+using apq::test::start_apqsim;
+using apq::test::wait_exit_code;
+
+/** kSmall running for minutes unless stopped: a horizon of a day. */
+const std::string kLong = [] {
+  std::string text = kSmall;
+  return text.replace(text.find("horizon = \"2s\""), 14, "horizon = \"86400s\"");
+}();
+
+/** Waits (up to a minute) for `ready`, polling. */
+bool eventually(const std::function<bool()>& ready) {
+  for (int i = 0; i < 6000; ++i) {
+    if (ready())
+      return true;
+    ::usleep(10000);
+  }
+  return false;
+}
+
+std::vector<std::string> temporaries_in(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos)
+      found.push_back(entry.path().filename().string());
+  return found;
+}
+
+TEST_F(Cli, CtrlCDuringATraceExits130AndLeavesNoTemporaryFile) {
+  const fs::path config = write("long.toml", kLong);
+  const pid_t pid = start_apqsim("run " + config.string() + " -q --trace " + (dir_ / "t.csv").string(), dir_ / "log");
+  ASSERT_TRUE(eventually([&] { return !temporaries_in(dir_).empty(); })) << slurp(dir_ / "log");
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit_code(pid), 130) << slurp(dir_ / "log");
+  EXPECT_TRUE(temporaries_in(dir_).empty());
+  EXPECT_FALSE(fs::exists(dir_ / "t.csv"));
+}
+
+TEST_F(Cli, SigtermToTheParentAloneStopsEveryChild) {
+  const fs::path config = write("long.toml", kLong);
+  const pid_t parent = start_apqsim("run " + config.string() + " --replications 2 -j 2 -q", dir_ / "log2");
+  std::vector<pid_t> children;
+  ASSERT_TRUE(eventually([&] {
+    children = children_of(parent);
+    return children.size() == 2;
+  })) << slurp(dir_ / "log2");
+  ::kill(parent, SIGTERM); // the parent alone, as timeout(1) and systemd do
+  EXPECT_EQ(wait_exit_code(parent), 143) << slurp(dir_ / "log2");
+  for (pid_t child : children)
+    EXPECT_TRUE(eventually([&] { return !is_running(child); })) << "child " << child << " runs on";
+  EXPECT_NE(slurp(dir_ / "log2").find("stopped by SIGTERM"), std::string::npos) << slurp(dir_ / "log2");
+}
+
+TEST_F(Cli, AnInterruptedReplicatedRunWritesTheCompletedReplicationsMarkedIncomplete) {
+  // -j 1: the replications run one after the other; once the second child starts, the first is complete.
+  const fs::path config = write("long.toml", std::string(kLong));
+  const pid_t parent = start_apqsim("run " + config.string() + " --replications 3 -j 1 --json " +
+                                        (dir_ / "r.json").string() + " --set run.horizon='\"500s\"'",
+                                    dir_ / "log");
+  pid_t first = 0;
+  ASSERT_TRUE(eventually([&] {
+    const std::vector<pid_t> children = children_of(parent);
+    if (first == 0 && !children.empty())
+      first = children.front();
+    return !children.empty() && children.front() != first;
+  })) << slurp(dir_ / "log");
+  ::kill(parent, SIGINT);
+  EXPECT_EQ(wait_exit_code(parent), 130) << slurp(dir_ / "log");
+  const std::string json = slurp(dir_ / "r.json");
+  EXPECT_NE(json.find("\"incomplete\": \"stopped by SIGINT\""), std::string::npos) << json.substr(0, 400);
+  EXPECT_NE(slurp(dir_ / "log").find("INCOMPLETE: 1 replications completed"), std::string::npos) << slurp(dir_ / "log");
+}
+
+TEST_F(Cli, AChildThatDiesIsReportedAndTheOthersAreKept) {
+  const fs::path config = write("long.toml", kLong);
+  const pid_t parent = start_apqsim("run " + config.string() + " --replications 2 -j 2 -q --json " +
+                                        (dir_ / "r.json").string() + " --set run.horizon='\"300s\"'",
+                                    dir_ / "log");
+  std::vector<pid_t> children;
+  ASSERT_TRUE(eventually([&] {
+    children = children_of(parent);
+    return children.size() == 2;
+  }));
+  ::kill(std::min(children[0], children[1]), SIGKILL); // the first replication's child (the oom-killer, say)
+  EXPECT_EQ(wait_exit_code(parent), 3) << slurp(dir_ / "log");
+  EXPECT_NE(slurp(dir_ / "log").find("died of signal 9"), std::string::npos) << slurp(dir_ / "log");
+  const std::string json = slurp(dir_ / "r.json");
+  EXPECT_NE(json.find("\"count\": 1"), std::string::npos) << json.substr(0, 400);
+  EXPECT_NE(json.find("\"incomplete\""), std::string::npos);
+}
+
+TEST_F(Cli, ResultsGoThroughDevicesAndSymlinksAndNeverHalfWritten) {
+  const fs::path config = write("small.toml", kSmall);
+  const Outcome stdout_json = apqsim("run -q " + config.string() + " --json /dev/stdout");
+  EXPECT_EQ(stdout_json.code, 0) << stdout_json.out;
+  EXPECT_NE(stdout_json.out.find("\"manifest\""), std::string::npos);
+  write("real.json", "old");
+  fs::create_symlink("real.json", dir_ / "link.json");
+  EXPECT_EQ(apqsim("run -q " + config.string() + " --json " + (dir_ / "link.json").string()).code, 0);
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.json"));
+  EXPECT_NE(slurp(dir_ / "real.json").find("\"manifest\""), std::string::npos);
+  // A full disk: the error names the flag and the OS error, and nothing is left.
+  const Outcome full = apqsim("run -q " + config.string() + " --trace /dev/full");
+  EXPECT_EQ(full.code, 3);
+  EXPECT_NE(full.out.find("--trace /dev/full: error: cannot write /dev/full: No space left on device"),
+            std::string::npos)
+      << full.out;
+  const Outcome dir = apqsim("run -q " + config.string() + " --json " + dir_.string());
+  EXPECT_EQ(dir.code, 3);
+  EXPECT_TRUE(temporaries_in(dir_).empty());
+}
+
+TEST_F(Cli, AnOverloadedRunStopsAtTheInFlightLimitNamingWhatSaturated) {
+  std::string text = kSmall;
+  text.replace(text.find("rate = \"5k/s\""), 13, "rate = \"50k/s\"");
+  const fs::path config = write("overload.toml", text + "[limits]\nin_flight = 20000\n");
+  const Outcome check = apqsim("check " + config.string());
+  EXPECT_EQ(check.code, 0);
+  EXPECT_NE(check.out.find("card 0x00 (CEX8A) is offered 270% of what it can serve"), std::string::npos) << check.out;
+  const Outcome run = apqsim("run -q " + config.string());
+  EXPECT_EQ(run.code, 3) << run.out;
+  EXPECT_NE(run.out.find("more than [limits] in_flight = 20000: the cards cannot keep up with the offered load. The "
+                         "longest backlog is on AP queue 00.000"),
+            std::string::npos)
+      << run.out;
+}
+
+TEST_F(Cli, CheckValidatesExperimentTablesAndStrategyFilesOnTheirOwn) {
+  write("small.toml", kSmall);
+  const fs::path sweep = write("sweep.toml", "include = \"small.toml\"\n[sweep]\n[[sweep.factors]]\n"
+                                             "path = \"run.horizn\"\nvalues = [\"1s\"]\n");
+  const Outcome bad = apqsim("check " + sweep.string());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("sweep.toml:4:8: error: unknown key 'horizn' in run; did you mean 'horizon'?"),
+            std::string::npos)
+      << bad.out;
+  const Outcome strategy = apqsim("check configs/strategies/ordered.toml");
+  EXPECT_EQ(strategy.code, 0) << strategy.out;
+  EXPECT_NE(strategy.out.find("ok: locking strategy 'ordered', 26 operations"), std::string::npos) << strategy.out;
+  const Outcome sweeps = apqsim("check configs/sweeps/reconfig-rate.toml");
+  EXPECT_EQ(sweeps.code, 0) << sweeps.out;
+  EXPECT_NE(sweeps.out.find("[sweep] 6 points"), std::string::npos) << sweeps.out;
+}
+
+TEST_F(Cli, ListCardsShowsTheSpeedRatings) {
+  const Outcome list = apqsim("list cards");
+  EXPECT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("rsa_crt_2k"), std::string::npos) << list.out;
+  // CEX8A: 4 engines; ratings MEX 6 8 17, CRT 15 54 362 (zcrypt_cex4.c), no RNG or secure key.
+  EXPECT_NE(list.out.find("CEX8A         4             6             8            17            15            54"),
+            std::string::npos)
+      << list.out;
+}
+
+TEST_F(Cli, ASweepInListModeWithDifferentKeysMergesAndADamagedPointRunsAgain) {
+  write("small.toml", kSmall);
+  const fs::path sweep = write("list.toml", "include = \"small.toml\"\n[sweep]\nmode = \"list\"\n"
+                                            "[[sweep.points]]\nset = { \"run.seed\" = 5 }\n"
+                                            "[[sweep.points]]\nset = { \"guests.web.arrival.rate\" = \"1k/s\" }\n");
+  const fs::path out = dir_ / "out";
+  const Outcome first = apqsim("sweep -q " + sweep.string() + " --out " + out.string() + " -j 2");
+  ASSERT_EQ(first.code, 0) << first.out;
+  const std::string csv = slurp(out / "results.csv");
+  EXPECT_EQ(csv.rfind("point,\"run.seed\",\"guests.web.arrival.rate\",metric", 0), 0u) << csv.substr(0, 200);
+  EXPECT_NE(csv.find("\n1,\"\",\"1k/s\","), std::string::npos) << "point 1 does not set run.seed";
+  // A point file cut short (a disk that filled before this version wrote files whole): run again, not abort.
+  fs::resize_file(out / "point-00001.json", 100);
+  fs::remove(out / "results.csv");
+  const Outcome again = apqsim("sweep " + sweep.string() + " --out " + out.string());
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("point-00001.json: error: not a point file of a sweep"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("1 points run, 1 already done"), std::string::npos) << again.out;
+  EXPECT_TRUE(fs::exists(out / "results.csv"));
 }
 
 } // namespace

@@ -170,7 +170,8 @@ TEST(Arrival, TraceErrorsNameLineAndColumn) {
                 ":3:1: error: time 1.5s is earlier than the previous row's (2s): rows must be in time order");
   test::TempFile bad_op("bad_op.csv", "0.1, rsa_crt_8k\n");
   EXPECT_EQ(error_of([&] { load(bad_op); }),
-            bad_op.path().string() + ":1:6: error: unknown operation 'rsa_crt_8k'; valid: " + operation_names());
+            bad_op.path().string() + ":1:6: error: unknown operation 'rsa_crt_8k'; did you mean 'rsa_crt_1k', " +
+                "'rsa_crt_2k' or 'rsa_crt_4k'? valid: " + operation_names());
   test::TempFile bad_time("bad_time.csv", "time\nsoon\n");
   EXPECT_EQ(error_of([&] { load(bad_time); }), bad_time.path().string() +
                                                    R"(:2:1: error: bad duration "soon": expected a number and a unit )"
@@ -179,9 +180,12 @@ TEST(Arrival, TraceErrorsNameLineAndColumn) {
 
 TEST(Arrival, ConfigErrors) {
   EXPECT_EQ(error_of([] { process_from("process = \"poisson\"\nraet = \"1k/s\""); }),
+            "arrival.toml:2:1: error: unknown key 'raet' in guests[0].arrival; did you mean 'rate'?");
+  EXPECT_EQ(error_of([] { process_from("process = \"poisson\"\nspeed = \"1k/s\""); }),
             "arrival.toml:1:1: error: guests[0].arrival: missing required key 'rate'");
   EXPECT_EQ(error_of([] { process_from("process = \"poisson\"\nrate = \"1k/s\"\nraet = \"1k/s\""); }),
-            "arrival.toml:3:1: error: unknown key 'raet' in guests[0].arrival; valid keys: process, rate");
+            "arrival.toml:3:1: error: unknown key 'raet' in guests[0].arrival; did you mean 'rate'? valid keys: "
+            "process, rate");
   EXPECT_EQ(error_of([] { process_from("process = \"bursty\""); }),
             "arrival.toml:1:11: error: guests[0].arrival.process: unknown arrival process 'bursty'; valid: poisson, "
             "mmpp, periodic, schedule, trace");

@@ -84,10 +84,12 @@ TEST(CardType, TypedCardErrors) {
   EXPECT_EQ(error_of([] { card_from("type = \"CEX7A\"\nengines = 0"); }),
             "cards.toml:2:11: error: cards[0].engines: must be between 1 and 1048576, got 0");
   EXPECT_EQ(error_of([] { card_from("type = \"CEX9A\""); }),
-            "cards.toml:1:8: error: cards[0].type: unknown card type 'CEX9A'; valid: CEX5A, CEX6A, CEX7A, CEX8A, "
-            "CEX5C, CEX6C, CEX7C, CEX8C, CEX5P, CEX6P, CEX7P, CEX8P, custom");
+            "cards.toml:1:8: error: cards[0].type: unknown card type 'CEX9A'; did you mean 'CEX5A', 'CEX6A', "
+            "'CEX7A' or 'CEX8A'? valid: CEX5A, CEX6A, CEX7A, CEX8A, CEX5C, CEX6C, CEX7C, CEX8C, CEX5P, CEX6P, CEX7P, "
+            "CEX8P, custom");
   EXPECT_EQ(error_of([] { card_from("type = \"CEX7A\"\nservice = { dist = \"lognormal\", cv = 0.3, cvv = 1 }"); }),
-            "cards.toml:2:43: error: unknown key 'cvv' in cards[0].service; valid keys: cv, dist, mean");
+            "cards.toml:2:43: error: unknown key 'cvv' in cards[0].service; did you mean 'cv'? valid keys: cv, dist, "
+            "mean");
 }
 
 TEST(CardType, LeavesOtherKeysToTheCaller) {
@@ -96,8 +98,8 @@ TEST(CardType, LeavesOtherKeysToTheCaller) {
   make_card_type(card);
   card.has("ids"); // what the scenario loader reads itself
   EXPECT_EQ(error_of([&] { card.reject_unknown_keys(); }),
-            "cards.toml:3:1: error: unknown key 'idz' in cards[0]; valid keys: engines, ids, queue_depth, scale, "
-            "service, type");
+            "cards.toml:3:1: error: unknown key 'idz' in cards[0]; did you mean 'ids'? valid keys: engines, ids, "
+            "queue_depth, scale, service, type");
 }
 
 TEST(CardType, CustomCard) {
@@ -125,8 +127,9 @@ op_service = { rsa_crt_4k = { dist = "deterministic", value = "1ms" } })");
 
 TEST(CardType, CustomCardErrors) {
   EXPECT_EQ(error_of([] { card_from("type = \"custom\"\nengines = 2\nops = [\"rsa_crt_2k\", \"rsa_crt_8k\"]"); }),
-            "cards.toml:3:22: error: cards[0].ops[1]: unknown operation 'rsa_crt_8k'; valid: rsa_me_1k, rsa_me_2k, "
-            "rsa_me_4k, rsa_crt_1k, rsa_crt_2k, rsa_crt_4k, rng, seckey_low, seckey_medium, seckey_high, ecc");
+            "cards.toml:3:22: error: cards[0].ops[1]: unknown operation 'rsa_crt_8k'; did you mean 'rsa_crt_1k', "
+            "'rsa_crt_2k' or 'rsa_crt_4k'? valid: rsa_me_1k, rsa_me_2k, rsa_me_4k, rsa_crt_1k, rsa_crt_2k, rsa_crt_4k, "
+            "rng, seckey_low, seckey_medium, seckey_high, ecc");
   EXPECT_EQ(error_of([] {
               card_from("type = \"custom\"\nengines = 2\nops = [\"rng\", \"ecc\"]\n"
                         "op_service = { rng = { dist = \"deterministic\", value = \"1us\" } }");

@@ -82,8 +82,14 @@ TEST_F(ConfigNodeTest, ErrorsPointAtTheValue) {
 TEST_F(ConfigNodeTest, MissingKeyPointsAtTheTable) {
   EXPECT_EQ(error_of([&] { root_.duration("timeout"); }), "cfg/scen.toml:1:1: error: missing required key 'timeout'");
   auto arrival = root_.tables("guests")[0].table("arrival");
+  EXPECT_EQ(error_of([&] { arrival.rate("period"); }),
+            "cfg/scen.toml:12:11: error: guests[0].arrival: missing required key 'period'");
+}
+
+TEST_F(ConfigNodeTest, AMissingKeyWithANearMissIsReportedAsTheTypo) {
+  auto arrival = root_.tables("guests")[0].table("arrival");
   EXPECT_EQ(error_of([&] { arrival.rate("rate"); }),
-            "cfg/scen.toml:12:11: error: guests[0].arrival: missing required key 'rate'");
+            "cfg/scen.toml:12:34: error: unknown key 'raet' in guests[0].arrival; did you mean 'rate'?");
 }
 
 TEST_F(ConfigNodeTest, NestedPathsAndLocations) {
@@ -108,7 +114,8 @@ TEST_F(ConfigNodeTest, UnknownKeyListsTheKeysAskedFor) {
   EXPECT_EQ(arrival.string("process"), "poisson");
   EXPECT_FALSE(arrival.has("rate"));
   EXPECT_EQ(error_of([&] { arrival.reject_unknown_keys(); }),
-            "cfg/scen.toml:12:34: error: unknown key 'raet' in guests[0].arrival; valid keys: process, rate");
+            "cfg/scen.toml:12:34: error: unknown key 'raet' in guests[0].arrival; did you mean 'rate'? valid keys: "
+            "process, rate");
 }
 
 TEST_F(ConfigNodeTest, UnknownKeyAtTopLevelIsTheFirstInTheDocument) {

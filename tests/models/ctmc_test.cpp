@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -109,7 +108,7 @@ TEST(Ctmc, TransientStatesGetZero) {
   EXPECT_NEAR(pi[2], 2.0 / 3.0, 1e-15);
 }
 
-TEST(Ctmc, TwentyThousandStatesSolveWellUnderASecond) {
+TEST(Ctmc, TwentyThousandStatesMatchTheProductForm) {
   // Two independent M/M/1/140 queues on one 141 x 141 grid (19881 states): the joint distribution is the product
   // of two truncated geometric marginals.
   const int K = 140;
@@ -127,11 +126,8 @@ TEST(Ctmc, TwentyThousandStatesSolveWellUnderASecond) {
       if (j > 0)
         chain.add_rate(at(i, j), at(i, j - 1), mu);
     }
-  const auto start = std::chrono::steady_clock::now();
+  // How fast is bench/bench_ctmc's business (no test asserts wall time): here, only the answer counts.
   const Eigen::VectorXd pi = chain.stationary();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("19881-state chain solved in %.3f s\n", seconds);
-  EXPECT_LT(seconds, 1.0);
   auto marginal = [](double rho, int n) { return (1 - rho) * std::pow(rho, n) / (1 - std::pow(rho, K + 1)); };
   for (int i : {0, 1, 7, 40, 140})
     for (int j : {0, 3, 20, 100, 140}) {

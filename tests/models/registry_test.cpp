@@ -42,7 +42,8 @@ TEST(Registry, RejectsDuplicates) {
 
 TEST(Registry, BuiltinRegistriesNameTheirModels) {
   EXPECT_EQ(error_of([] { card_type_registry().find("CEX9A"); }),
-            "unknown card type 'CEX9A'; valid: CEX5A, CEX6A, CEX7A, CEX8A, CEX5C, CEX6C, CEX7C, CEX8C, CEX5P, CEX6P, "
+            "unknown card type 'CEX9A'; did you mean 'CEX5A', 'CEX6A', 'CEX7A' or 'CEX8A'? valid: CEX5A, CEX6A, CEX7A, "
+            "CEX8A, CEX5C, CEX6C, CEX7C, CEX8C, CEX5P, CEX6P, "
             "CEX7P, CEX8P, custom");
   EXPECT_EQ(error_of([] { distribution_registry().find("gamma"); }),
             "unknown distribution 'gamma'; valid: deterministic, exponential, lognormal, uniform, empirical");
