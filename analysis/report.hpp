@@ -1,5 +1,5 @@
 #pragma once
-// Results for people and for programs: the JSON document (metric names are a contract, see ARCHITECTURE.md),
+// Results for people and for programs: the JSON document (metric names are a contract, see README.md),
 // the human summary, and writing files so that a reader never sees half of one.
 
 #include "analysis/run_result.hpp"

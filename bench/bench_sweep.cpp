@@ -4,7 +4,7 @@
 //    (configs/validation/mmc.toml cut to 1 ms), through run_replications with one job (a forked child per run, its
 //    JSON parsed back), minus the time simulate() itself takes in such a child. Then the same points through run_sweep,
 //    which `apqsim sweep` uses and which adds a file per point and the merge. For contrast, the same point run by
-//    exec'ing the apqsim binary, which pays the dynamic loader of libsimgrid every time (simgrid-3.32-notes.md §4).
+//    exec'ing the apqsim binary, which pays the dynamic loader of libsimgrid every time (sim/README.md).
 // 2. The speedup of --jobs 2 on a batch of equal runs, which the fork-per-run design should make close to 2 on 2
 //    cores. Other work on the machine takes cores away: the load average and the children's CPU time are printed
 //    next to it to tell that apart from a cost of the machinery.

@@ -1,6 +1,6 @@
 #pragma once
 // The data plane's event list: request arrivals, engine completions, poll ticks and notifications are plain
-// callbacks, not actors (an actor wake-up costs about 3.5x a kernel timer, see simgrid-3.32-notes.md §3).
+// callbacks, not actors (an actor wake-up costs about 3.5x a kernel timer, see sim/README.md).
 
 #include <cstdint>
 #include <functional>

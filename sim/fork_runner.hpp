@@ -1,6 +1,6 @@
 #pragma once
 // SimGrid allows one engine per process, and loading it costs about 22 ms while a fork costs about 1 ms
-// (simgrid-3.32-notes.md §4). So every run beyond the first happens in a forked child of a parent that never
+// (sim/README.md). So every run beyond the first happens in a forked child of a parent that never
 // created an engine; the child sends its result back as text and leaves with _exit.
 
 #include <functional>

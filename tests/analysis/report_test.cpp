@@ -1,4 +1,4 @@
-// The result document: metric names are a contract (ARCHITECTURE.md), figures come from the histograms.
+// The result document: metric names are a contract (README.md), figures come from the histograms.
 
 #include "analysis/report.hpp"
 

@@ -23,7 +23,7 @@ TEST(EventScheduler, EqualDatesRunInSchedulingOrder) {
   EventScheduler scheduler(100);
   std::vector<Fired> fired;
   auto record = [&](int id) { return [&fired, &scheduler, id] { fired.push_back({id, scheduler.now()}); }; };
-  // SimGrid alone fires six timers at t=8 as 2,4,5,3,0,1 (simgrid-3.32-notes.md §3); we must give 0..5.
+  // SimGrid alone fires six timers at t=8 as 2,4,5,3,0,1 (sim/README.md); we must give 0..5.
   for (int id = 0; id < 6; ++id)
     scheduler.at(8, record(id));
   scheduler.at(5, record(10));
