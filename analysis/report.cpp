@@ -1,7 +1,6 @@
 #include "analysis/report.hpp"
 
 #include "analysis/figure_format.hpp"
-#include "analysis/output_file.hpp"
 #include "models/units.hpp"
 
 #include <algorithm>
@@ -788,10 +787,6 @@ std::string human_summary(const RunResult& result, double wall_seconds) {
   if (result.control.enabled)
     out << control_summary(result);
   return out.str();
-}
-
-void write_file_atomically(const std::filesystem::path& path, const std::string& content) {
-  write_output_file(path, content);
 }
 
 } // namespace apq

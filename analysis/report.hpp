@@ -45,8 +45,4 @@ TimeSeries series_from_json(const Json& j);
  * utilization, and for a reconfigured run what the reconfiguration did (per guest and per event). */
 std::string human_summary(const RunResult& result, double wall_seconds);
 
-/** Writes through a temporary file in the same directory and renames it: the file is whole or absent (an
- *  OutputFile, see output_file.hpp; throws IoError). */
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
-
 } // namespace apq

@@ -1,5 +1,6 @@
 // apqsim explore: every interleaving of a scenario's timeline, per strategy (sim/explore/study.hpp).
 
+#include "analysis/output_file.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/explore/study.hpp"
 
@@ -14,28 +15,18 @@ int explore_command(const ExploreCommandOptions& options) {
   request.preemptions = options.preemptions;
   request.max_schedules = options.max_schedules;
   request.respect_times = options.respect_times;
-  ExploreStudy study;
-  try {
-    request.overrides = overrides_of(options.scenario);
-    check_writable_destination(options.json_file, "--json");
-    study = run_explore(request, [&options](const std::string& strategy) {
-      if (!options.quiet)
-        std::cerr << "apqsim explore: " << strategy << " ...\n";
-    });
-    if (!options.emit_dir.empty())
-      emit_reproducers(study, options.emit_dir);
-  } catch (const ConfigError& e) {
-    std::cerr << e.what() << "\n";
-    return kExitUsage;
-  }
-  if (!options.json_file.empty()) {
-    try {
-      write_file_atomically(options.json_file, explore_json(study).dump(2) + "\n");
-    } catch (const std::exception& e) {
-      std::cerr << "--json " << options.json_file << ": error: " << e.what() << "\n";
-      return kExitUsage;
-    }
-  }
+  request.overrides = overrides_of(options.scenario);
+  check_writable_destination(options.json_file, "--json");
+  if (!options.emit_dir.empty())
+    prepare_output_directory(options.emit_dir, "--emit"); // before the work, not after it
+  ExploreStudy study = run_explore(request, [&options](const std::string& strategy) {
+    if (!options.quiet)
+      std::cerr << "apqsim explore: " << strategy << " ...\n";
+  });
+  if (!options.emit_dir.empty())
+    emit_reproducers(study, options.emit_dir);
+  if (!options.json_file.empty())
+    write_output_file(options.json_file, explore_json(study).dump(2) + "\n", "--json");
   if (!options.quiet)
     std::cout << explore_text(study, options.full_witness);
   if (study.unexpected()) {

@@ -189,15 +189,11 @@ void ControlPlane::run_timeline_entry(const TimelineEntry& entry, std::size_t in
                             0};
   sg4::this_actor::sleep_until(entry.at);
   NamedStream rng(scenario_.run.seed, "admin/" + entry.name);
-  const int event = windows_.open(scheduler_.now(), entry.name, entry.action.op, outcome.target);
-  acting_[sg4::this_actor::get_pid()] = event;
   const std::string error = administer(entry.action, *entry.retry, entry.name, rng, &outcome.attempts);
-  acting_.erase(sg4::this_actor::get_pid());
   if (error == "oops") {
-    outcome.result = "oops"; // the task died in the kernel: it never returns, its window stays open ("hung")
+    outcome.result = "oops"; // the task died in the kernel: it never returns
     return;
   }
-  windows_.close(event, scheduler_.now(), error.empty() ? "ok" : error, outcome.attempts);
   outcome.end = scheduler_.now();
   outcome.finished = true;
   outcome.result = error.empty() ? "ok" : error;
@@ -218,13 +214,8 @@ void ControlPlane::run_random_admin(const RandomAdmin& admin) {
     const std::string label = admin.name + "#" + std::to_string(k);
     spawn(label, [this, action = *action, label, &admin] {
       NamedStream op_rng(scenario_.run.seed, "admin/" + label);
-      const int event = windows_.open(scheduler_.now(), label, action.op, describe_target(action, scenario_));
-      acting_[sg4::this_actor::get_pid()] = event;
       int attempts = 0;
-      const std::string error = administer(action, *admin.retry, label, op_rng, &attempts);
-      acting_.erase(sg4::this_actor::get_pid());
-      if (error != "oops")
-        windows_.close(event, scheduler_.now(), error.empty() ? "ok" : error, attempts);
+      administer(action, *admin.retry, label, op_rng, &attempts);
     });
   }
 }
@@ -272,6 +263,9 @@ std::optional<AdminAction> ControlPlane::random_action(const RandomAdmin& admin,
 std::string ControlPlane::administer(const AdminAction& action, const RetryPolicy& retry, const std::string& label,
                                      RandomSource& rng, int* attempts) {
   const double start = scheduler_.now();
+  // The operation is a reconfiguration event: its window, and what it does to the data path (DataPlane::touch).
+  const int event = windows_.open(start, label, action.op, describe_target(action, scenario_));
+  acting_[sg4::this_actor::get_pid()] = event;
   std::string error;
   for (*attempts = 1;; ++*attempts) {
     if (*attempts > 1) {
@@ -288,8 +282,11 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
     if (wait > 0)
       sg4::this_actor::sleep_for(wait);
   }
-  if (error != "oops")
-    interpreter_->figures(action.op).completion.record(scheduler_.now() - start);
+  acting_.erase(sg4::this_actor::get_pid());
+  if (error == "oops")
+    return error; // the task died in the kernel: it never returns, and its window stays open ("hung")
+  interpreter_->figures(action.op).completion.record(scheduler_.now() - start);
+  windows_.close(event, scheduler_.now(), error.empty() ? "ok" : error, *attempts);
   return error;
 }
 

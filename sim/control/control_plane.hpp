@@ -58,7 +58,8 @@ private:
 
   void run_timeline_entry(const TimelineEntry& entry, std::size_t index);
   void run_random_admin(const RandomAdmin& admin);
-  /** Runs the action as an admin would, with its retry policy; returns the final errno or "". */
+  /** Runs the action as an admin would, with its retry policy, as one reconfiguration event (its window, and what
+   * it does to the data path); returns the final errno or "". */
   std::string administer(const AdminAction& action, const RetryPolicy& retry, const std::string& label,
                          RandomSource& rng, int* attempts);
   std::string perform(const AdminAction& action, const std::string& label, RandomSource& rng);

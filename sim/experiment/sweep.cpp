@@ -213,7 +213,7 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
           j["method"] = it->second;
         out[path] = std::move(j);
       }
-      write_file_atomically(out_dir / point_file_name(point.index), doc.dump(1) + "\n");
+      write_output_file(out_dir / point_file_name(point.index), doc.dump(1) + "\n", "--out");
       ++run.points_run;
       if (progress)
         progress(run.points_run, todo.size(),
@@ -302,8 +302,8 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
     }
     merged["points"].push_back(doc);
   }
-  write_file_atomically(out_dir / "results.csv", csv.str());
-  write_file_atomically(out_dir / "results.json", merged.dump(1) + "\n");
+  write_output_file(out_dir / "results.csv", csv.str(), "--out");
+  write_output_file(out_dir / "results.json", merged.dump(1) + "\n", "--out");
   return points.size();
 }
 

@@ -1,5 +1,6 @@
 #include "sim/explore/study.hpp"
 
+#include "analysis/output_file.hpp"
 #include "models/config_node.hpp"
 #include "models/strategy.hpp"
 #include "sim/scenario/replay.hpp"
@@ -500,10 +501,7 @@ Json explore_json(const ExploreStudy& study) {
 // --- reproducers -------------------------------------------------------------------------------------------------
 
 void emit_reproducers(ExploreStudy& study, const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir))
-    throw ConfigError("--emit " + dir.string(), "cannot create the directory: " + ec.message());
+  prepare_output_directory(dir, "--emit");
   const fs::path absolute_dir = fs::absolute(dir).lexically_normal();
   std::set<std::string> stems; // two strategies of one name (a built-in, a file) must not overwrite each other
   for (StrategyExploration& run : study.strategies) {
@@ -551,7 +549,7 @@ void emit_reproducers(ExploreStudy& study, const fs::path& dir) {
            << "# (exit 1 if not). The scenario is the one explored, includes and --set applied.\n\n"
            << toml::toml_formatter{table} << "\n";
       const fs::path file = dir / (stem + "-" + std::to_string(run.class_ids[k]) + ".toml");
-      write_file_atomically(file, text.str());
+      write_output_file(file, text.str(), "--emit");
       run.reproducers[k] = file.string();
     }
   }

@@ -62,19 +62,5 @@ TEST(Report, HumanSummaryShowsEveryGuestAndTheTotal) {
     EXPECT_NE(text.find(word), std::string::npos) << word << "\n" << text;
 }
 
-TEST(Report, FilesAreWrittenWholeOrNotAtAll) {
-  const auto dir = std::filesystem::temp_directory_path() / "apqsim-report-test";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  write_file_atomically(dir / "r.json", "{\"x\": 1}\n");
-  std::ifstream in(dir / "r.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_EQ(text.str(), "{\"x\": 1}\n");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}), 1);
-  EXPECT_THROW(write_file_atomically(dir / "missing" / "r.json", "x"), std::runtime_error);
-  std::filesystem::remove_all(dir);
-}
-
 } // namespace
 } // namespace apq

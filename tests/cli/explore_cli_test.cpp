@@ -1,36 +1,21 @@
 // apqsim explore as a user meets it: exit codes, messages, the JSON, and every reproducer it emits replayed by
 // `apqsim run` to the same outcome.
 
-#include <array>
-#include <cstdio>
+#include "cli_support.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct Result {
-  int code;
-  std::string out; ///< stdout and stderr together
-};
-
-/** Runs apqsim from the source directory, as the README's commands do. */
-Result run_apqsim(const std::string& args) {
-  const std::string command = std::string("cd ") + APQSIM_SOURCE_DIR + " && " + APQSIM_BINARY + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> chunk{};
-  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe))
-    out.append(chunk.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using apq::test::apqsim;
+using apq::test::Outcome;
 
 Json read_json(const fs::path& file) {
   std::ifstream in(file);
@@ -54,7 +39,7 @@ protected:
       ++files;
       SCOPED_TRACE(entry.path().filename().string());
       const fs::path json = dir_ / (entry.path().stem().string() + ".json");
-      const Result run = run_apqsim("run " + entry.path().string() + " -q --json " + json.string());
+      const Outcome run = apqsim("run " + entry.path().string() + " -q --json " + json.string());
       EXPECT_EQ(run.code, 0) << run.out;
       const Json replay = read_json(json)["control"]["replay"];
       EXPECT_TRUE(replay["reproduced"].get<bool>()) << replay.dump(2);
@@ -70,8 +55,8 @@ protected:
 
 TEST_F(ExploreCli, EveryReproducerOfTheSeedRaceReplaysToItsOutcome) {
   const fs::path repro = dir_ / "repro";
-  const Result r = run_apqsim("explore configs/explore/abba-stolen.toml -q --emit " + repro.string() + " --json " +
-                              (dir_ / "explore.json").string());
+  const Outcome r = apqsim("explore configs/explore/abba-stolen.toml -q --emit " + repro.string() + " --json " +
+                           (dir_ / "explore.json").string());
   ASSERT_EQ(r.code, 0) << r.out;
   const Json json = read_json(dir_ / "explore.json");
   std::size_t classes = 0;
@@ -86,9 +71,9 @@ TEST_F(ExploreCli, EveryReproducerOfTheSeedRaceReplaysToItsOutcome) {
 
 TEST_F(ExploreCli, EveryReproducerOfTheFourWayRaceReplaysToItsOutcome) {
   const fs::path repro = dir_ / "repro";
-  const Result r = run_apqsim("explore configs/explore/four-way-race.toml -q --strategy v12-trylock --strategy "
-                              "linux-6.13 --emit " +
-                              repro.string() + " --json " + (dir_ / "explore.json").string());
+  const Outcome r = apqsim("explore configs/explore/four-way-race.toml -q --strategy v12-trylock --strategy "
+                           "linux-6.13 --emit " +
+                           repro.string() + " --json " + (dir_ / "explore.json").string());
   ASSERT_EQ(r.code, 0) << r.out;
   std::size_t classes = 0;
   const Json json = read_json(dir_ / "explore.json");
@@ -99,9 +84,8 @@ TEST_F(ExploreCli, EveryReproducerOfTheFourWayRaceReplaysToItsOutcome) {
 
 TEST_F(ExploreCli, AReproducerThatNoLongerFitsIsNotReproducedAndExitsOne) {
   const fs::path repro = dir_ / "repro";
-  ASSERT_EQ(
-      run_apqsim("explore configs/explore/abba-stolen.toml -q --strategy naive-mutex --emit " + repro.string()).code,
-      0);
+  ASSERT_EQ(apqsim("explore configs/explore/abba-stolen.toml -q --strategy naive-mutex --emit " + repro.string()).code,
+            0);
   // The deadlock's schedule with points 3 and 4 swapped: the mask store's in_use now takes matrix first, and the
   // assign then waits for matrix instead of going on to ask for ap_perms, as point 5 says it does.
   std::ifstream in(repro / "naive-mutex-3.toml");
@@ -118,7 +102,7 @@ TEST_F(ExploreCli, AReproducerThatNoLongerFitsIsNotReproducedAndExitsOne) {
   ASSERT_NE(b, std::string::npos) << toml;
   toml.replace(b, p4.size(), p3);
   std::ofstream(dir_ / "swapped.toml") << toml;
-  const Result r = run_apqsim("run " + (dir_ / "swapped.toml").string());
+  const Outcome r = apqsim("run " + (dir_ / "swapped.toml").string());
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("NOT REPRODUCED"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("did not reproduce the outcome explore found"), std::string::npos) << r.out;
@@ -129,19 +113,19 @@ TEST_F(ExploreCli, AReproducerThatNoLongerFitsIsNotReproducedAndExitsOne) {
 }
 
 TEST_F(ExploreCli, ExitsOneWhenAStrategyReachesAViolationNobodyExpects) {
-  const Result r = run_apqsim(
-      "explore configs/explore/abba-stolen.toml --strategy configs/explore/patches/assign-guests-first.toml");
+  const Outcome r =
+      apqsim("explore configs/explore/abba-stolen.toml --strategy configs/explore/patches/assign-guests-first.toml");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("a schedule reaches lock_order_inversion, deadlock, which is not expected"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("DEADLOCK"), std::string::npos);
-  const Result ok = run_apqsim(
-      "explore configs/explore/abba-stolen.toml -q --strategy configs/explore/patches/in-use-mdevs-only.toml");
+  const Outcome ok =
+      apqsim("explore configs/explore/abba-stolen.toml -q --strategy configs/explore/patches/in-use-mdevs-only.toml");
   EXPECT_EQ(ok.code, 0) << ok.out;
 }
 
 TEST_F(ExploreCli, AnUnknownStrategyIsAUsageErrorNamingTheFlag) {
-  const Result r = run_apqsim("explore configs/explore/abba-stolen.toml --strategy linux-9.99");
+  const Outcome r = apqsim("explore configs/explore/abba-stolen.toml --strategy linux-9.99");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--strategy linux-9.99"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("linux-6.13"), std::string::npos) << r.out; // the valid names are listed
@@ -152,31 +136,31 @@ TEST_F(ExploreCli, AMistakeInExploreNamesItsFileLineAndColumn) {
   std::ofstream(dir_ / "bad.toml") << "include = \"" << APQSIM_SOURCE_DIR << "/configs/seed/seed-platform.toml\"\n"
                                    << "[[reconfig.timeline]]\nat = \"1s\"\nop = \"apmask_store\"\nmask = \"+0x01\"\n"
                                    << "[explore]\nstrategies = [\"ordered\", \"linux-9.99\"]\n";
-  const Result r = run_apqsim("explore " + (dir_ / "bad.toml").string() + " --json " + (dir_ / "x.json").string());
+  const Outcome r = apqsim("explore " + (dir_ / "bad.toml").string() + " --json " + (dir_ / "x.json").string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("bad.toml:7:26"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(dir_ / "x.json"));
   std::ofstream(dir_ / "typo.toml") << "include = \"" << APQSIM_SOURCE_DIR << "/configs/seed/seed-platform.toml\"\n"
                                     << "[[reconfig.timeline]]\nat = \"1s\"\nop = \"apmask_store\"\nmask = \"+0x01\"\n"
                                     << "[explore]\npreemption = 2\n";
-  const Result typo = run_apqsim("explore " + (dir_ / "typo.toml").string());
+  const Outcome typo = apqsim("explore " + (dir_ / "typo.toml").string());
   EXPECT_EQ(typo.code, 2) << typo.out;
   EXPECT_NE(typo.out.find("typo.toml:7:1"), std::string::npos) << typo.out;
 }
 
 TEST_F(ExploreCli, RandomAdminsCannotBeExploredAndTheMessageSaysWhy) {
-  const Result r = run_apqsim("explore configs/seed/random-storm.toml");
+  const Outcome r = apqsim("explore configs/seed/random-storm.toml");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("random admin has no fixed set"), std::string::npos) << r.out;
 }
 
 TEST_F(ExploreCli, BoundsAreReportedAsBounded) {
-  const Result r = run_apqsim("explore configs/explore/abba-stolen.toml --strategy naive-mutex --preemptions 1");
+  const Outcome r = apqsim("explore configs/explore/abba-stolen.toml --strategy naive-mutex --preemptions 1");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("BOUNDED: at most 1 preemptions per schedule"), std::string::npos) << r.out;
-  const Result budget =
-      run_apqsim("explore configs/explore/abba-stolen.toml --strategy v12-trylock --max-schedules 100 --json " +
-                 (dir_ / "b.json").string());
+  const Outcome budget =
+      apqsim("explore configs/explore/abba-stolen.toml --strategy v12-trylock --max-schedules 100 --json " +
+             (dir_ / "b.json").string());
   EXPECT_EQ(budget.code, 0) << budget.out;
   const Json json = read_json(dir_ / "b.json");
   EXPECT_FALSE(json["strategies"][0]["exhaustive"].get<bool>());
