@@ -100,9 +100,10 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
         [&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
   const std::vector<std::optional<std::string>> baselines = run_all(children, 0);
 
-  // After a failure or a signal no run starts: the runs whose baselines completed are not worth a partial result.
-  children.clear();
-  if (failure.empty())
+  // After a failure or a signal no run starts: what completed so far is only baselines.
+  std::vector<std::optional<std::string>> outputs(scenarios.size() * count);
+  if (failure.empty()) {
+    children.clear();
     for (std::size_t s = 0; s < scenarios.size(); ++s)
       for (std::size_t r = 0; r < count; ++r) {
         const Scenario* scenario = scenarios[s];
@@ -120,9 +121,8 @@ std::vector<std::vector<Replication>> run_replications(const std::vector<const S
           return to_json(simulate(with_seed(*scenario, seed), run)).dump();
         });
       }
-  std::vector<std::optional<std::string>> outputs(scenarios.size() * count);
-  if (failure.empty())
     outputs = run_all(children, baseline_jobs.size());
+  }
 
   std::vector<std::vector<Replication>> out(scenarios.size());
   for (std::size_t s = 0; s < scenarios.size(); ++s)
