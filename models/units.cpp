@@ -87,6 +87,12 @@ std::string sig3(double v) {
     return "0";
   int decimals = std::max(0, 2 - static_cast<int>(std::floor(std::log10(v))));
   char buf[64];
+  // Fixed notation for what a reader meets; a value so small that its digits would not fit, in exponent notation
+  // (which the parser reads back too) rather than cut short.
+  if (decimals > 20) {
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   std::string s = buf;
   if (s.find('.') != std::string::npos) {

@@ -146,8 +146,8 @@ std::vector<std::string> Outcome::state_lines() const {
     by_adapter[apqn.substr(0, apqn.find('.'))].emplace_back(apqn, driver);
   std::string text;
   for (const auto& [adapter, queues] : by_adapter) {
-    const bool same =
-        std::all_of(queues.begin(), queues.end(), [&](const auto& q) { return q.second == queues[0].second; });
+    const std::string& first = queues[0].second; // a lambda cannot capture a structured binding (clang 14)
+    const bool same = std::all_of(queues.begin(), queues.end(), [&first](const auto& q) { return q.second == first; });
     std::string part = "0x" + adapter + " ";
     if (same) {
       part += queues[0].second;

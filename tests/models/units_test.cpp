@@ -114,6 +114,11 @@ TEST(Units, FormattedValuesReadBack) {
   for (double r : {0.001, 0.3, 7.0, 1234.0, 5.55e6, 2e9}) {
     EXPECT_NEAR(parse_rate(format_rate(r)), r, r * 5e-3) << format_rate(r);
   }
+  // Values whose fixed notation would not fit (found by fuzz_units: "2e-78s" came back as 0).
+  EXPECT_EQ(format_duration(2e-78), "2e-69ns");
+  EXPECT_NEAR(parse_duration(format_duration(2e-78)), 2e-78, 2e-80);
+  EXPECT_EQ(format_rate(3e-80), "1.08e-76/h");
+  EXPECT_NEAR(parse_rate(format_rate(3e-80)), 3e-80, 3e-82);
 }
 
 } // namespace
