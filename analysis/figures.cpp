@@ -1,6 +1,9 @@
 #include "analysis/figures.hpp"
 
+#include "models/units.hpp"
+
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace apq {
@@ -73,6 +76,39 @@ double total_over(const std::map<std::string, double>& figures, const std::strin
     if (it->first.ends_with(suffix))
       total += it->second;
   return total;
+}
+
+const std::vector<KeyFigure>& key_figures() {
+  static const std::vector<KeyFigure> figures{
+      {"loss", "summary.throughput_loss", "fraction"}, {"p99", "summary.latency_s.p99", "s"},
+      {"p999", "summary.latency_s.p999", "s"},         {"EBUSY", "derived.ebusy", "count"},
+      {"retries", "derived.retries", "count"},         {"lock wait", "derived.lock_wait_s", "s"},
+      {"violations", "derived.violations", "count"},
+  };
+  return figures;
+}
+
+std::string format_interval(const ConfidenceInterval& ci, const KeyFigure& figure, bool signed_values) {
+  const std::string unit = figure.unit;
+  auto fmt = [&](double x, bool sign) {
+    if (unit == "s")
+      return (sign && x < 0 ? "-" : sign ? "+" : "") + units::format_duration(std::abs(x));
+    char buf[32];
+    if (unit == "fraction")
+      std::snprintf(buf, sizeof buf, sign ? "%+.3f%%" : "%.3f%%", 100 * x);
+    else
+      std::snprintf(buf, sizeof buf, sign ? "%+.4g" : "%.4g", x);
+    return std::string(buf);
+  };
+  const std::string hw = std::isfinite(ci.half_width) ? fmt(ci.half_width, false) : "n/a";
+  return fmt(ci.mean, signed_values) + " +- " + hw;
+}
+
+Json key_figures_json() {
+  Json out = Json::array();
+  for (const KeyFigure& f : key_figures())
+    out.push_back(Json{{"label", f.label}, {"path", f.path}, {"unit", f.unit}});
+  return out;
 }
 
 } // namespace apq

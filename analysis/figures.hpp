@@ -28,7 +28,23 @@ paired_differences(const std::vector<std::map<std::string, double>>& runs,
 
 Json interval_json(const ConfidenceInterval& ci);
 
-/** The figures shown in tables, in order: loss, p99, p999, EBUSY, retries, lock wait, violations. */
+/** Sum of the figures whose path starts with `prefix` and ends with `suffix`. */
 double total_over(const std::map<std::string, double>& figures, const std::string& prefix, const std::string& suffix);
+
+/** A figure that tables and reports show for every variant or point. */
+struct KeyFigure {
+  const char* label; ///< "p99"
+  const char* path;  ///< "summary.latency_s.p99"
+  const char* unit;  ///< "s" (a duration), "fraction" (shown in %) or "count"
+};
+
+/** The figures comparison and sweep tables show, in order: loss, p99, p999, EBUSY, retries, lock wait, violations
+ *  (derived.* figures are the totals of add_derived_figures). */
+const std::vector<KeyFigure>& key_figures();
+
+/** "2.5ms +- 1.39ms", "-0.003% +- 0.008%"; `signed_values` for differences ("+1.2ms +- 300us"). */
+std::string format_interval(const ConfidenceInterval& ci, const KeyFigure& figure, bool signed_values);
+
+Json key_figures_json();
 
 } // namespace apq

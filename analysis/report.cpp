@@ -2,6 +2,7 @@
 
 #include "models/units.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -45,7 +46,18 @@ Json counts_json(const RequestCounts& counts, const LatencyHistogram& latency, d
       {"ENODEV", counts.failed_enodev}, {"EIO", counts.failed_eio}, {"guest_stopped", counts.failed_guest_stopped}};
   out["throughput_per_s"] = throughput(counts.completed, window);
   out["latency_s"] = latency_json(latency);
+  out["latency_ccdf"] = ccdf_json(latency);
   return out;
+}
+
+Json ccdf_points_json(const LatencyCcdf& ccdf) {
+  return Json{{"latency_s", ccdf.latency}, {"exceeding", ccdf.exceeding}};
+}
+
+LatencyCcdf ccdf_of(const Json& j) {
+  if (!j.is_object())
+    return {};
+  return LatencyCcdf{j.at("latency_s").get<std::vector<double>>(), j.at("exceeding").get<std::vector<double>>()};
 }
 
 std::string hex_id(int id) {
@@ -92,11 +104,10 @@ Json control_json(const ControlResult& control) {
   Json& locks = out["locks"];
   locks = Json::object();
   for (const auto& [name, lock] : control.locks)
-    locks[name] = Json{{"acquisitions", lock.acquisitions},
-                       {"contentions", lock.contentions},
-                       {"trylock_failures", lock.trylock_failures},
-                       {"wait_s", brief_json(lock.wait)},
-                       {"hold_s", brief_json(lock.hold)}};
+    locks[name] = Json{{"acquisitions", lock.acquisitions},         {"contentions", lock.contentions},
+                       {"trylock_failures", lock.trylock_failures}, {"wait_s", brief_json(lock.wait)},
+                       {"hold_s", brief_json(lock.hold)},           {"wait_ccdf", ccdf_json(lock.wait)},
+                       {"hold_ccdf", ccdf_json(lock.hold)}};
   Json& timeline = out["timeline"];
   timeline = Json::array();
   for (const TimelineOutcome& t : control.timeline)
@@ -268,7 +279,28 @@ BaselineFigures baseline_from_json(const Json& j) {
   b.latency = summary_of(summary.at("latency_s"));
   b.window_completed = j.at("reconfig_windows").at("completed").get<uint64_t>();
   b.window_latency = summary_of(j.at("reconfig_windows").at("latency_s"));
+  b.latency_ccdf = ccdf_of(summary.value("latency_ccdf", Json()));
+  b.window_latency_ccdf = ccdf_of(j.at("reconfig_windows").value("latency_ccdf", Json()));
   return b;
+}
+
+Json ccdf_json(const LatencyHistogram& h) {
+  LatencyCcdf ccdf;
+  const uint64_t n = h.count();
+  if (n > 0) {
+    ccdf.latency.push_back(h.min());
+    ccdf.exceeding.push_back(1.0);
+    for (int k = 1;; ++k) {
+      const double exceeding = std::pow(10.0, -k / 8.0);
+      if (exceeding * static_cast<double>(n) < 1)
+        break;
+      ccdf.latency.push_back(h.quantile(1 - exceeding));
+      ccdf.exceeding.push_back(exceeding);
+    }
+    ccdf.latency.push_back(h.max());
+    ccdf.exceeding.push_back(1.0 / static_cast<double>(n));
+  }
+  return ccdf_points_json(ccdf);
 }
 
 Json latency_json(const LatencyHistogram& h) {
@@ -318,14 +350,17 @@ Json to_json(const RunResult& result) {
   windows["seconds"] = result.windows.seconds();
   windows["completed"] = result.windows.completed;
   windows["latency_s"] = latency_json(result.windows.latency);
+  windows["latency_ccdf"] = ccdf_json(result.windows.latency);
   if (compared) {
     windows["baseline_completed"] = result.baseline.window_completed;
     windows["baseline_latency_s"] = summary_json(result.baseline.window_latency);
+    windows["baseline_latency_ccdf"] = ccdf_points_json(result.baseline.window_latency_ccdf);
     out["baseline"] = Json{{"offered", result.baseline.requests.offered},
                            {"completed", result.baseline.requests.completed},
                            {"failed", result.baseline.requests.failed},
                            {"throughput_per_s", result.baseline.throughput_per_s},
-                           {"latency_s", summary_json(result.baseline.latency)}};
+                           {"latency_s", summary_json(result.baseline.latency)},
+                           {"latency_ccdf", ccdf_points_json(result.baseline.latency_ccdf)}};
   }
   Json& guests = out["guests"];
   guests = Json::object();

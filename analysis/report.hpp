@@ -15,6 +15,11 @@ using Json = nlohmann::ordered_json;
 /** {mean, p50, p90, p99, p999, p9999, max, min} in seconds; all 0 when nothing was recorded. */
 Json latency_json(const LatencyHistogram& histogram);
 
+/** The distribution's tail as people plot it, P(latency > x) on log axes: {"latency_s": [...], "exceeding": [...]}
+ *  at the quantiles 0, 1 - 10^(-k/8) (k = 1, 2, ... while that is at least 1/n) and the maximum at 1/n. Empty
+ *  arrays when nothing was recorded. */
+Json ccdf_json(const LatencyHistogram& histogram);
+
 /** The whole result; the same result gives the same bytes. */
 Json to_json(const RunResult& result);
 

@@ -138,6 +138,12 @@ struct LatencySummary {
   static LatencySummary of(const LatencyHistogram& histogram);
 };
 
+/** Points (latency, fraction of requests slower) of a latency distribution's tail: what a CCDF plot draws. */
+struct LatencyCcdf {
+  std::vector<double> latency;
+  std::vector<double> exceeding;
+};
+
 /** The same scenario without reconfiguration (same seeds: the same requests), to measure the loss against. */
 struct BaselineFigures {
   bool present = false;
@@ -146,6 +152,7 @@ struct BaselineFigures {
   LatencySummary latency;
   uint64_t window_completed = 0; ///< in the reconfigured run's windows
   LatencySummary window_latency;
+  LatencyCcdf latency_ccdf, window_latency_ccdf;
 };
 
 /** Completions and their mean latency in fixed windows of the run, warm-up included: what MSER-5 reads. */

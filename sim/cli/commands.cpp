@@ -1,6 +1,8 @@
 #include "sim/cli/commands.hpp"
 
+#include "analysis/html_report.hpp"
 #include "analysis/report.hpp"
+#include "analysis/timeseries_csv.hpp"
 #include "models/arrival.hpp"
 #include "models/card_type.hpp"
 #include "models/config_node.hpp"
@@ -8,14 +10,18 @@
 #include "models/operation.hpp"
 #include "models/retry_policy.hpp"
 #include "models/strategy.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
+#include "sim/timeline.hpp"
+#include "sim/trace_csv.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -99,10 +105,13 @@ int report_unexpected(const std::string& unexpected) {
 }
 
 int run_replicated(const Scenario& scenario, const RunCommandOptions& options, int replications) {
-  if (!options.trace_file.empty()) {
-    std::cerr << "--trace: error: a trace follows one run; drop --replications (or [run] replications) to trace\n";
-    return kExitUsage;
-  }
+  for (const auto& [file, flag] : {std::pair{options.trace_file, "--trace"},
+                                   {options.timeline_file, "--timeline"},
+                                   {options.timeseries_file, "--timeseries"}})
+    if (!file.empty()) {
+      std::cerr << flag << ": error: it follows one run; drop --replications (or [run] replications) to use it\n";
+      return kExitUsage;
+    }
   StoppingRule rule;
   rule.replications = static_cast<std::size_t>(replications);
   rule.target_half_width = scenario.run.target_half_width;
@@ -112,9 +121,17 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   experiment.jobs = options.jobs;
   experiment.confidence = scenario.run.confidence;
   experiment.simgrid_args = options.simgrid_args;
+  ProgressLine progress(options.quiet);
+  experiment.progress = [&progress](std::size_t done, std::size_t total) {
+    progress.count("replications:", done, total);
+  };
   const ReplicatedResult result = replicate(scenario, rule, experiment);
+  progress.clear();
+  const Json document = replicated_json(result, rule, scenario.run.confidence);
   if (!options.json_file.empty())
-    write_file_atomically(options.json_file, replicated_json(result, rule, scenario.run.confidence).dump(2) + "\n");
+    write_file_atomically(options.json_file, document.dump(2) + "\n");
+  if (!options.report_file.empty() && !write_report(document, options.report_file, "--report"))
+    return kExitUsage;
   if (!options.quiet)
     std::cout << replicated_summary(scenario, result, scenario.run.confidence);
   if (rule.target_half_width > 0 && !result.target_reached)
@@ -132,14 +149,35 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   return report_unexpected(unexpected_violations(scenario, found));
 }
 
+/** Writes `content` to `file` whole or not at all; false (after saying why, naming `flag`) if it could not. */
+bool write_output(const std::string& file, const std::string& flag, const std::function<std::string()>& content) {
+  if (file.empty())
+    return true;
+  try {
+    write_file_atomically(file, content());
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << flag << " " << file << ": error: " << e.what() << "\n";
+    return false;
+  }
+}
+
 } // namespace
+
+bool write_report(const Json& document, const std::string& file, const std::string& flag) {
+  return write_output(file, flag, [&document] { return html_report(document); });
+}
 
 int run_command(const RunCommandOptions& options) {
   Scenario scenario;
   try {
     scenario = load_scenario(options.scenario.file, overrides_of(options.scenario));
-    check_writable_destination(options.json_file, "--json");
-    check_writable_destination(options.trace_file, "--trace");
+    for (const auto& [file, flag] : {std::pair{options.json_file, "--json"},
+                                     {options.trace_file, "--trace"},
+                                     {options.timeline_file, "--timeline"},
+                                     {options.timeseries_file, "--timeseries"},
+                                     {options.report_file, "--report"}})
+      check_writable_destination(file, flag);
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
@@ -149,9 +187,13 @@ int run_command(const RunCommandOptions& options) {
     return run_replicated(scenario, options, replications);
   RunOptions run;
   run.simgrid_args = options.simgrid_args;
+  std::vector<std::string> guests;
+  for (const GuestSpec& guest : scenario.guests)
+    guests.push_back(guest.name);
   // The trace streams to a temporary file, renamed only once the run is complete.
   std::filesystem::path trace_partial;
   std::ofstream trace_out;
+  std::unique_ptr<TraceCsv> trace;
   if (!options.trace_file.empty()) {
     const std::filesystem::path target(options.trace_file);
     trace_partial = target.parent_path() / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
@@ -160,15 +202,33 @@ int run_command(const RunCommandOptions& options) {
       std::cerr << "--trace " << options.trace_file << ": error: cannot create the file\n";
       return kExitUsage;
     }
-    trace_out << "time_s,event,guest,request,adapter,domain\n";
-    run.trace = [&trace_out, &scenario](const TraceEvent& e) {
-      char line[160];
-      std::snprintf(line, sizeof line, "%.9f,%s,%s,%llu,%d,%d\n", e.time, trace_kind_name(e.kind).data(),
-                    scenario.guests[e.guest].name.c_str(), static_cast<unsigned long long>(e.request), e.adapter,
-                    e.domain);
-      trace_out << line;
+    trace = std::make_unique<TraceCsv>(trace_out, guests);
+  }
+  std::unique_ptr<TimelineBuilder> timeline;
+  if (!options.timeline_file.empty()) {
+    const std::string strategy =
+        scenario.control.reconfigures() ? "strategy " + scenario.control.strategy->name() : "no reconfiguration";
+    // Counters per window of the run's time series (the data plane keeps 500 windows over the horizon).
+    timeline = std::make_unique<TimelineBuilder>(TimelineBuilder::Options{
+        scenario.run.horizon, scenario.run.horizon / 500, guests, "control plane (" + strategy + ")"});
+  }
+  if (trace || timeline) {
+    run.trace = [&trace, &timeline](const TraceEvent& e) {
+      if (trace)
+        trace->request(e);
+      if (timeline)
+        timeline->on_request(e);
+    };
+    run.control_trace = [&trace, &timeline](const ControlEvent& e) {
+      if (trace)
+        trace->control(e);
+      if (timeline)
+        timeline->on_control(e);
     };
   }
+  ProgressLine progress(options.quiet);
+  if (progress.enabled())
+    run.progress = [&progress, &scenario](double now) { progress.simulated(now, scenario.run.horizon); };
   const auto start = std::chrono::steady_clock::now();
   // The baseline (same seeds, no reconfiguration) runs in a child forked before this process creates its engine;
   // it waits for this run's reconfiguration windows, to measure its own latency inside them.
@@ -185,6 +245,7 @@ int run_command(const RunCommandOptions& options) {
     });
   RunResult result = simulate(scenario, run);
   if (baseline) {
+    progress.show("waiting for the baseline run (same seeds, no reconfiguration)", true);
     std::ostringstream windows;
     windows.precision(17);
     for (const auto& [from, to] : result.windows.intervals)
@@ -196,19 +257,20 @@ int run_command(const RunCommandOptions& options) {
       return kExitUsage;
     }
   }
+  progress.clear();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trace_out.is_open()) {
     trace_out.close();
     std::filesystem::rename(trace_partial, options.trace_file);
   }
-  if (!options.json_file.empty()) {
-    try {
-      write_file_atomically(options.json_file, to_json(result).dump(2) + "\n");
-    } catch (const std::exception& e) {
-      std::cerr << "--json " << options.json_file << ": error: " << e.what() << "\n";
-      return kExitUsage;
-    }
-  }
+  const Json document = to_json(result);
+  const bool written =
+      write_output(options.json_file, "--json", [&document] { return document.dump(2) + "\n"; }) &&
+      write_output(options.timeline_file, "--timeline", [&] { return timeline->finish(document).dump() + "\n"; }) &&
+      write_output(options.timeseries_file, "--timeseries", [&document] { return timeseries_csv(document); }) &&
+      write_report(document, options.report_file, "--report");
+  if (!written)
+    return kExitUsage;
   if (!options.quiet)
     std::cout << human_summary(result, wall);
   return report_unexpected(unexpected_violations(scenario, result.violations()));

@@ -4,11 +4,14 @@
 #include "models/config_node.hpp"
 #include "models/units.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/experiment/analytic_report.hpp"
 #include "sim/experiment/compare.hpp"
 #include "sim/experiment/plan.hpp"
 #include "sim/experiment/sweep.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@ int compare_command(const CompareCommandOptions& options) {
       load_scenario(options.file, variant.overrides); // every variant must be valid before anything runs
     check_writable_destination(options.json_file, "--json");
     check_writable_destination(options.csv_file, "--csv");
+    check_writable_destination(options.report_file, "--report");
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
@@ -34,11 +38,18 @@ int compare_command(const CompareCommandOptions& options) {
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
   experiment.confidence = spec.confidence;
+  ProgressLine progress(options.quiet);
+  const std::string what = "compare " + std::to_string(spec.variants.size()) + " variants:";
+  experiment.progress = [&](std::size_t done, std::size_t total) { progress.count(what, done, total); };
   const CompareResult result = run_compare(options.file, spec, experiment);
+  progress.clear();
+  const Json document = compare_json(result);
   if (!options.json_file.empty())
-    write_file_atomically(options.json_file, compare_json(result).dump(2) + "\n");
+    write_file_atomically(options.json_file, document.dump(2) + "\n");
   if (!options.csv_file.empty())
     write_file_atomically(options.csv_file, compare_csv(result));
+  if (!options.report_file.empty() && !write_report(document, options.report_file, "--report"))
+    return kExitUsage;
   if (!options.quiet)
     std::cout << compare_table(result);
   return kExitOk;
@@ -51,6 +62,7 @@ int sweep_command(const SweepCommandOptions& options) {
     spec = read_sweep_spec(options.file);
     if (!options.shard.empty())
       shard = parse_shard(options.shard);
+    check_writable_destination(options.report_file, "--report");
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
@@ -58,22 +70,34 @@ int sweep_command(const SweepCommandOptions& options) {
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
   experiment.confidence = spec.confidence;
-  // A progress line on a terminal only: logs and CI get the final line alone.
-  const bool terminal = ::isatty(STDERR_FILENO) && !options.quiet;
-  auto progress = [terminal](std::size_t done, std::size_t total, double elapsed) {
-    if (!terminal)
-      return;
-    const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
-    std::cerr << "\r  points " << done << "/" << total << " done, ETA " << units::format_duration(eta) << "    "
-              << std::flush;
-  };
-  const SweepRun run = run_sweep(options.file, spec, options.out_dir, shard, experiment, progress);
-  if (terminal)
-    std::cerr << "\n";
-  if (!options.quiet)
+  ProgressLine progress(options.quiet);
+  const SweepRun run = run_sweep(
+      options.file, spec, options.out_dir, shard, experiment,
+      [&progress](std::size_t done, std::size_t total, double) { progress.count("sweep:", done, total, "points"); });
+  progress.clear();
+  // The merged results are there once every point of the sweep is (this run, or the last shard into this directory).
+  const std::filesystem::path merged = std::filesystem::path(options.out_dir) / "results.json";
+  Json results;
+  if (std::filesystem::exists(merged)) {
+    std::ifstream in(merged);
+    results = Json::parse(in);
+  }
+  if (!options.quiet) {
     std::cout << "sweep " << options.file << " (shard " << shard.first << "/" << shard.second << "): " << run.points_run
               << " points run, " << run.points_skipped << " already done, of " << run.points_in_shard
               << " in this shard (" << spec.points.size() << " in the sweep) -> " << options.out_dir << "\n";
+    if (!results.is_null())
+      std::cout << "\n" << sweep_table(results);
+  }
+  if (!options.report_file.empty()) {
+    if (results.is_null()) {
+      std::cerr << "--report " << options.report_file << ": not written: points of other shards are missing; once "
+                << "every point is there: apqsim report " << merged.string() << " -o " << options.report_file << "\n";
+      return kExitOk;
+    }
+    if (!write_report(results, options.report_file, "--report"))
+      return kExitUsage;
+  }
   return kExitOk;
 }
 
@@ -112,6 +136,7 @@ int plan_command(const PlanCommandOptions& options) {
   try {
     spec = read_plan_spec(options.file);
     check_writable_destination(options.json_file, "--json");
+    check_writable_destination(options.report_file, "--report");
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
@@ -119,9 +144,21 @@ int plan_command(const PlanCommandOptions& options) {
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
   experiment.confidence = spec.confidence;
-  const PlanResult result = run_plan(options.file, spec, experiment);
+  ProgressLine progress(options.quiet);
+  std::string candidate; // the one being judged, for the progress line
+  experiment.progress = [&](std::size_t done, std::size_t total) { progress.count(candidate, done, total); };
+  const PlanResult result = run_plan(options.file, spec, experiment, [&](std::size_t position, const PlanCandidate& c) {
+    candidate = "plan: candidate " + std::to_string(position + 1) + " of at most " +
+                std::to_string(spec.candidates.size()) + " (" + c.label + "):";
+    progress.restart();
+    progress.show(candidate, true);
+  });
+  progress.clear();
+  const Json document = plan_json(result);
   if (!options.json_file.empty())
-    write_file_atomically(options.json_file, plan_json(result).dump(2) + "\n");
+    write_file_atomically(options.json_file, document.dump(2) + "\n");
+  if (!options.report_file.empty() && !write_report(document, options.report_file, "--report"))
+    return kExitUsage;
   if (!options.quiet)
     std::cout << plan_report(result);
   return kExitOk;

@@ -46,8 +46,8 @@ ControlPlane::ControlPlane(const Scenario& scenario, EventScheduler& scheduler, 
     for (const DeadlockEdge& edge : deadlock.cycle)
       cycle += (cycle.empty() ? "" : "; ") + edge.actor + " holds " + edge.holds + ", wants " + edge.wants;
     if (trace_)
-      trace_(
-          ControlEvent{scheduler_.now(), deadlock.cycle.front().actor, deadlock.cycle.front().op, "deadlock", cycle});
+      trace_(ControlEvent{
+          scheduler_.now(), deadlock.cycle.front().actor, deadlock.cycle.front().op, "deadlock", cycle, {}});
   });
 }
 
@@ -93,26 +93,28 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
   const std::string caller_op = ctx.op;
   ctx.op = op;
   const double start = scheduler_.now();
-  note(ctx, "start");
+  note(ctx, "start", {}, steps.where);
   struct Held {
     std::string lock_class;
     KernelLock* lock; // null: skipped (no guest)
   };
   std::vector<Held> held;
   std::string error;
+  std::string failed_at; // the step that failed: the "goto out_unlock" releases from there
   for (const Step& step : steps.steps) {
+    failed_at = step.where;
     if (step.kind == StepKind::lock || step.kind == StepKind::trylock) {
       KernelLock* lock = resolve_lock(step.target, ctx);
       if (lock != nullptr && step.kind == StepKind::lock) {
-        note(ctx, "lock", lock->name());
+        note(ctx, "lock", lock->name(), step.where);
         lock->lock(op);
-        note(ctx, "acquired", lock->name());
+        note(ctx, "acquired", lock->name(), step.where);
       } else if (lock != nullptr && !lock->try_lock(op)) {
         error = step.error.empty() ? "EBUSY" : step.error;
-        note(ctx, "busy", lock->name());
+        note(ctx, "busy", lock->name(), step.where);
         break;
       } else if (lock != nullptr) {
-        note(ctx, "acquired", lock->name());
+        note(ctx, "acquired", lock->name(), step.where);
       }
       held.push_back(Held{step.target, lock});
       // vfio_ap's probe/remove callbacks find the queue's mdev (q->matrix_mdev, or the mdev list search of
@@ -128,7 +130,7 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
       auto it = std::find_if(held.rbegin(), held.rend(), [&](const Held& h) { return h.lock_class == step.target; });
       if (it->lock != nullptr) {
         // Noted before the release: the unlock simcall lets the next owner run (and note "acquired") first.
-        note(ctx, "unlock", it->lock->name());
+        note(ctx, "unlock", it->lock->name(), step.where);
         it->lock->unlock();
       }
       held.erase(std::next(it).base());
@@ -143,7 +145,7 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
         break;
     } else {
       const std::string failure = (this->*effects().at(step.target))(ctx);
-      note(ctx, "effect", step.target + (failure.empty() ? "" : " -> " + failure));
+      note(ctx, "effect", step.target + (failure.empty() ? "" : " -> " + failure), step.where);
       if (!failure.empty()) {
         error = step.error.empty() ? failure : step.error;
         break;
@@ -153,11 +155,11 @@ std::string ControlPlane::run_op(const std::string& op, OpContext& ctx) {
   // A failure leaves as the kernel's "goto out_unlock": what is held is released, most recent first.
   for (auto it = held.rbegin(); it != held.rend(); ++it)
     if (it->lock != nullptr) {
-      note(ctx, "unlock", it->lock->name());
+      note(ctx, "unlock", it->lock->name(), failed_at);
       it->lock->unlock();
     }
   record_attempt(op, start, error, false);
-  note(ctx, "end", error.empty() ? "ok" : error);
+  note(ctx, "end", error.empty() ? "ok" : error, steps.where);
   ctx.op = caller_op;
   return error;
 }
@@ -176,9 +178,10 @@ void ControlPlane::record_attempt(const std::string& op, double start, const std
   figures.latency.record(scheduler_.now() - start);
 }
 
-void ControlPlane::note(const OpContext& ctx, const std::string& what, const std::string& detail) {
+void ControlPlane::note(const OpContext& ctx, const std::string& what, const std::string& detail,
+                        const std::string& where) {
   if (trace_)
-    trace_(ControlEvent{scheduler_.now(), ctx.actor, ctx.op, what, detail});
+    trace_(ControlEvent{scheduler_.now(), ctx.actor, ctx.op, what, detail, where});
 }
 
 // --- admins ---------------------------------------------------------------------------------------------------
@@ -283,10 +286,14 @@ std::optional<AdminAction> ControlPlane::random_action(const RandomAdmin& admin,
 std::string ControlPlane::administer(const AdminAction& action, const RetryPolicy& retry, const std::string& label,
                                      RandomSource& rng, int* attempts) {
   const double start = scheduler_.now();
+  OpContext admin; // what the traces say of the whole operation, retries included
+  admin.actor = label;
+  admin.op = action.op;
   std::string error;
   for (*attempts = 1;; ++*attempts) {
     if (*attempts > 1)
       ++ops_[action.op].retries;
+    note(admin, "attempt", describe_target(action, scenario_), action.where);
     error = perform(action, label, rng);
     if (error.empty() || !retry.retries(error, *attempts))
       break;
@@ -295,6 +302,7 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
       sg4::this_actor::sleep_for(wait);
   }
   ops_[action.op].completion.record(scheduler_.now() - start);
+  note(admin, "outcome", error.empty() ? "ok" : error, action.where);
   return error;
 }
 

@@ -29,13 +29,15 @@ class Host;
 
 namespace apq {
 
-/** One step-level event of the control plane, for tests of exact interleavings and --trace-control. */
+/** One step-level event of the control plane, for tests of exact interleavings, --trace and --timeline. */
 struct ControlEvent {
   double time = 0;
   std::string actor;  ///< label of the actor
   std::string op;     ///< operation running
-  std::string what;   ///< start, end, lock, acquired, trylock, busy, unlock, work, effect, deadlock, stolen_queue ...
-  std::string detail; ///< lock, effect, errno ...
+  std::string what;   ///< attempt, outcome (an admin's operation, retries included), start, end (one invocation),
+                      ///< lock, acquired, busy, unlock, effect, reset, deadlock, stolen_queue, card_offline ...
+  std::string detail; ///< lock, effect, errno, "ok"; for attempt: the operation's target
+  std::string where;  ///< "file:line:col" of the strategy step (of the [ops.NAME] table for start and end)
 };
 using ControlTraceSink = std::function<void(const ControlEvent&)>;
 
@@ -129,7 +131,8 @@ private:
   int mdev_holding(int adapter, int domain) const;
   MdevSpec as_spec(const MdevState& mdev) const;
 
-  void note(const OpContext& ctx, const std::string& what, const std::string& detail = {});
+  void note(const OpContext& ctx, const std::string& what, const std::string& detail = {},
+            const std::string& where = {});
   void record_attempt(const std::string& op, double start, const std::string& error, bool retry);
   simgrid::s4u::ActorPtr spawn(const std::string& label, std::function<void()> body);
 

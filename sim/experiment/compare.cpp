@@ -64,38 +64,9 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
 
 namespace {
 
-// The columns of the comparison: (label, path, is a duration).
-struct Column {
-  const char* label;
-  const char* path;
-  bool duration;
-};
-const Column kColumns[] = {
-    {"loss", "summary.throughput_loss", false},  {"p99", "summary.latency_s.p99", true},
-    {"p999", "summary.latency_s.p999", true},    {"EBUSY", "derived.ebusy", false},
-    {"retries", "derived.retries", false},       {"lock wait", "derived.lock_wait_s", true},
-    {"violations", "derived.violations", false},
-};
-
-std::string cell(const std::map<std::string, ConfidenceInterval>& intervals, const Column& column, bool signed_) {
-  const auto it = intervals.find(column.path);
-  if (it == intervals.end())
-    return "-";
-  const ConfidenceInterval& ci = it->second;
-  auto fmt = [&](double x) {
-    if (column.duration)
-      return (signed_ && x < 0 ? "-" : signed_ ? "+" : "") + units::format_duration(std::abs(x));
-    char buf[32];
-    if (std::string(column.path) == "summary.throughput_loss")
-      std::snprintf(buf, sizeof buf, signed_ ? "%+.3f%%" : "%.3f%%", 100 * x);
-    else
-      std::snprintf(buf, sizeof buf, signed_ ? "%+.4g" : "%.4g", x);
-    return std::string(buf);
-  };
-  std::string hw = std::isfinite(ci.half_width) ? fmt(ci.half_width) : "n/a";
-  if (signed_ && !hw.empty() && hw[0] == '+')
-    hw = hw.substr(1);
-  return fmt(ci.mean) + " +- " + hw;
+std::string cell(const std::map<std::string, ConfidenceInterval>& intervals, const KeyFigure& figure, bool signed_) {
+  const auto it = intervals.find(figure.path);
+  return it == intervals.end() ? "-" : format_interval(it->second, figure, signed_);
 }
 
 } // namespace
@@ -109,7 +80,7 @@ std::string compare_table(const CompareResult& result) {
       << "% intervals\n\n";
   std::snprintf(line, sizeof line, "%-22s", "variant");
   out << line;
-  for (const Column& c : kColumns) {
+  for (const KeyFigure& c : key_figures()) {
     std::snprintf(line, sizeof line, " %24s", c.label);
     out << line;
   }
@@ -117,7 +88,7 @@ std::string compare_table(const CompareResult& result) {
   for (std::size_t v = 0; v < result.spec.variants.size(); ++v) {
     std::snprintf(line, sizeof line, "%-22s", result.spec.variants[v].name.c_str());
     out << line;
-    for (const Column& c : kColumns) {
+    for (const KeyFigure& c : key_figures()) {
       std::snprintf(line, sizeof line, " %24s", cell(result.intervals[v], c, false).c_str());
       out << line;
     }
@@ -127,7 +98,7 @@ std::string compare_table(const CompareResult& result) {
   for (std::size_t v = 1; v < result.spec.variants.size(); ++v) {
     std::snprintf(line, sizeof line, "%-22s", result.spec.variants[v].name.c_str());
     out << line;
-    for (const Column& c : kColumns) {
+    for (const KeyFigure& c : key_figures()) {
       std::snprintf(line, sizeof line, " %24s", cell(result.paired[v], c, true).c_str());
       out << line;
     }

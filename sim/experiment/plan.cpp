@@ -123,12 +123,15 @@ bool within(const std::map<std::string, ConfidenceInterval>& intervals, const st
 
 } // namespace
 
-PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options) {
+PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options,
+                    const std::function<void(std::size_t, const PlanCandidate&)>& on_candidate) {
   PlanResult result;
   result.file = file;
   result.spec = spec;
   result.outcomes.reserve(spec.candidates.size());
   for (const PlanCandidate& candidate : result.spec.candidates) {
+    if (on_candidate)
+      on_candidate(result.outcomes.size(), candidate);
     CandidateOutcome outcome;
     outcome.candidate = &candidate;
     const Scenario scenario = load_scenario(file, candidate.overrides);
@@ -196,6 +199,18 @@ std::string plan_report(const PlanResult& result) {
 
 Json plan_json(const PlanResult& result) {
   Json out;
+  out["plan"] = Json{{"file", result.file.string()},
+                     {"replications", result.spec.replications},
+                     {"confidence", result.spec.confidence}};
+  // The SLOs as figure paths and limits, in the units of the figures (seconds, fractions).
+  Json slo = Json::object();
+  if (result.spec.p99 > 0)
+    slo["summary.latency_s.p99"] = result.spec.p99;
+  for (const auto& [guest, p99] : result.spec.guest_p99)
+    slo["guests." + guest + ".latency_s.p99"] = p99;
+  if (result.spec.loss >= 0)
+    slo["summary.throughput_loss"] = result.spec.loss;
+  out["plan"]["slo"] = slo;
   Json& candidates = out["candidates"];
   candidates = Json::array();
   for (const CandidateOutcome& o : result.outcomes) {

@@ -46,7 +46,10 @@ struct PlanResult {
   const CandidateOutcome* nearest_failing = nullptr;
 };
 
-PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options);
+/** Judges the candidates smallest first, until one meets the SLOs; `on_candidate` is told each candidate (with its
+ *  position in the search) before it is judged. */
+PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options,
+                    const std::function<void(std::size_t, const PlanCandidate&)>& on_candidate = {});
 std::string plan_report(const PlanResult& result);
 Json plan_json(const PlanResult& result);
 
