@@ -61,7 +61,8 @@ std::string title_of(const std::string& kind, const Json& document) {
     file = document["plan"]["file"].get<std::string>();
   else if (kind == "sweep" && !document["points"].empty() && document["points"][0].contains("manifest"))
     file = document["points"][0]["manifest"].value("config_file", "");
-  return "apqsim " + kind + (file.empty() ? "" : " · " + file);
+  const std::string command = kind == "replicated" ? "run" : kind;
+  return "apqsim " + command + (file.empty() ? "" : " · " + file);
 }
 
 } // namespace

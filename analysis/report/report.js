@@ -159,7 +159,9 @@
       chart.data.datasets.forEach((ds, d) => {
         if (!ds.apqIntervals || !chart.isDatasetVisible(d)) return;
         const meta = chart.getDatasetMeta(d);
+        const a = chart.chartArea;
         ctx.save();
+        ctx.beginPath(); ctx.rect(a.left, a.top, a.width, a.height); ctx.clip();
         ctx.strokeStyle = ds.apqIntervalColour || '#1d2330';
         ctx.lineWidth = 1.5;
         meta.data.forEach((element, i) => {
@@ -174,8 +176,10 @@
           }
           const iv = ds.apqIntervals[i];
           if (!iv || !finite(iv[0]) || !finite(iv[1])) return;
-          const lo = valueScale.getPixelForValue(iv[0]);
-          const hi = valueScale.getPixelForValue(iv[1]);
+          // On a log axis an interval reaching 0 or below runs off the axis.
+          const log = valueScale.type === 'logarithmic';
+          const lo = valueScale.getPixelForValue(log && iv[0] <= 0 ? valueScale.min : iv[0]);
+          const hi = valueScale.getPixelForValue(log && iv[1] <= 0 ? valueScale.min : iv[1]);
           ctx.beginPath();
           if (horizontal) {
             ctx.moveTo(lo, at); ctx.lineTo(hi, at);
@@ -309,7 +313,7 @@
     const s = section(root, 'Manifest', 'Where this result comes from: the same configuration and seed give the ' +
       'same result.');
     const rows = [
-      ['apqsim', (manifest.version || '?') + ' (commit ' + (manifest.git_commit || '?') + ')'],
+      ['apqsim', manifest.version && manifest.version + ' (commit ' + manifest.git_commit + ')'],
       ['SimGrid', manifest.simgrid_version],
       ['configuration', manifest.config_file],
       ['config sha256', manifest.config_sha256],
@@ -448,23 +452,24 @@
     }
     return points.filter((p) => finite(p.x) && p.x > 0 && finite(p.y) && p.y > 0);
   }
-  function ccdfChart(parent, title, caption, curves) {
+  function ccdfChart(parent, title, caption, curves, what) {
     const datasets = curves.filter((c) => c.points.length).map((c, k) => ({
       label: c.label, data: c.points, borderColor: c.colour || colour(k), backgroundColor: c.colour || colour(k),
-      borderDash: c.dashed ? [5, 4] : [], pointRadius: 2, borderWidth: 1.6,
+      borderDash: c.dashed ? [5, 4] : [], pointRadius: 1.5, borderWidth: 1.6,
     }));
+    what = what || { axis: 'fraction of requests slower', x: 'latency', verb: 'slower than' };
     if (!datasets.length) return false;
     chart(parent, title, caption, {
       type: 'line',
       data: { datasets },
       options: {
         scales: {
-          x: axis('logarithmic', 'latency', 's'),
-          y: axis('logarithmic', 'fraction of requests slower', 'count', { max: 1,
+          x: axis('logarithmic', what.x, 's'),
+          y: axis('logarithmic', what.axis, 'count', { max: 1,
             ticks: { callback: logTicks((v) => (v >= 0.01 ? String(v) : v.toExponential(0))) } }),
         },
         plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${(100 * c.parsed.y).toPrecision(3)}% ` +
-          `slower than ${fmtDuration(c.parsed.x)}` } } },
+          `${what.verb} ${fmtDuration(c.parsed.x)}` } } },
       },
     });
     return true;
@@ -567,10 +572,12 @@
     const locks = Object.entries(control.locks || {}).filter(([, l]) => l.acquisitions > 0 || l.trylock_failures > 0);
     const waits = locks.map(([n, l], k) => ({ label: n, colour: colour(k), points: ccdfPoints(l.wait_ccdf) }));
     const holds = locks.map(([n, l], k) => ({ label: n, colour: colour(k), points: ccdfPoints(l.hold_ccdf) }));
-    if (!ccdfChart(g, 'Lock wait', 'time from asking for a lock to owning it, per lock class', waits) && locks.length) {
+    if (!ccdfChart(g, 'Lock wait', 'time from asking for a lock to owning it, per lock class (waits of 0 are left ' +
+      'out)', waits, { axis: 'fraction of acquisitions', x: 'wait', verb: 'waited longer than' }) && locks.length) {
       note(s, 'No lock was ever waited for.');
     }
-    ccdfChart(g, 'Lock hold', 'time from owning a lock to releasing it, per lock class', holds);
+    ccdfChart(g, 'Lock hold', 'time from owning a lock to releasing it, per lock class', holds,
+      { axis: 'fraction of holds', x: 'hold', verb: 'held longer than' });
 
     table(s, [['operation', true], ['attempts'], ['ok'], ['EBUSY'], ['retries'], ['errors', true], ['mean'], ['p99'],
       ['max'], ['to final outcome (p99)']], ops.map(([n, o]) => [n, fmtCount(o.attempts), fmtCount(o.successes),
@@ -595,6 +602,11 @@
 
   // --- a run with replications ----------------------------------------------------------------------------
 
+  /** Axis bounds that show every interval whole (a linear axis that starts at 0 unless an interval goes below). */
+  function spanOf(intervals, extra) {
+    const values = intervals.flatMap((ci) => (ci ? [ci.mean, ci.lower, ci.upper] : [])).concat(extra || []).filter(finite);
+    return { suggestedMin: Math.min(0, ...values), suggestedMax: Math.max(0, ...values) };
+  }
   function intervalBars(parent, title, caption, labels, intervals, unit, log) {
     const means = intervals.map((ci) => (ci && finite(ci.mean) && (!log || ci.mean > 0) ? ci.mean : null));
     if (!means.some((v) => v !== null)) return;
@@ -602,7 +614,7 @@
       type: 'bar',
       data: { labels, datasets: [{ label: title, data: means, apqIntervals: intervals.map(bounds),
         backgroundColor: labels.map((_, k) => rgba(colour(k), 0.55)), borderColor: labels.map((_, k) => colour(k)), borderWidth: 1 }] },
-      options: { scales: { y: axis(log ? 'logarithmic' : 'linear', null, unit, log ? {} : { beginAtZero: true }) },
+      options: { scales: { y: axis(log ? 'logarithmic' : 'linear', null, unit, log ? {} : spanOf(intervals)) },
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => fmtInterval(intervals[c.dataIndex], unit) } } } },
       plugins: [intervalsPlugin],
     });
@@ -748,7 +760,7 @@
       const values = points.map((p) => p.figures[path]).filter((c) => c && finite(c.mean)).map((c) => c.mean);
       const lo = Math.min(...values);
       const hi = Math.max(...values);
-      const fig = el('div', { class: 'figure' }, el('h3', {}, labelOf(path) + ': ' + fy + ' × ' + fx),
+      const fig = el('div', { class: 'figure wide' }, el('h3', {}, labelOf(path) + ': ' + fy + ' × ' + fx),
         el('p', { class: 'caption' }, 'mean ± half-width; darker is larger' + (finite(slo[path]) ? '; ✗ where the interval is not within the SLO' : '')));
       const rows = ys.map((yv) => el('tr', {}, [el('td', { class: 'axis' }, yv)].concat(xs.map((xv) => {
         const p = points.find((q) => q.factors[fx] === xv && q.factors[fy] === yv);
@@ -760,8 +772,8 @@
         return el('td', { 'data-value': c.mean, style: `background:${bg};color:${t > 0.6 ? '#fff' : '#1d2330'}` },
           fmtInterval(c, unit) + (finite(slo[path]) ? (bad ? ' ✗' : ' ✓') : ''));
       }))));
-      fig.append(el('table', { class: 'heatmap' }, el('thead', {}, el('tr', {}, [el('th', { class: 'axis' }, fy + ' \\ ' + fx)]
-        .concat(xs.map((v) => el('th', {}, v))))), el('tbody', {}, rows)));
+      fig.append(el('div', { class: 'scroll-x' }, el('table', { class: 'heatmap' }, el('thead', {}, el('tr', {},
+        [el('th', { class: 'axis' }, fy + ' \\ ' + fx)].concat(xs.map((v) => el('th', {}, v))))), el('tbody', {}, rows))));
       parent.append(fig);
     }
 
@@ -830,7 +842,7 @@
           { type: 'line', label: 'SLO', data: labels.map(() => limit), borderColor: VIOLATION, borderDash: [6, 4], pointRadius: 0,
             borderWidth: 1.5, apqGuide: true },
         ] },
-        options: { scales: { y: axis('linear', null, unit, { beginAtZero: true }) },
+        options: { scales: { y: axis('linear', null, unit, spanOf(ivs, [limit])) },
           plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => (c.datasetIndex === 0 ? fmtInterval(ivs[c.dataIndex], unit) : 'SLO ' + fmtUnit(limit, unit)) } } } },
         plugins: [intervalsPlugin],
       });
