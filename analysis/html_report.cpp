@@ -17,16 +17,16 @@ extern const std::string_view kChartJsVersion;
 
 namespace {
 
-/** Text inside <script> or <title>: "</" would end the element early, and "<!--" would open a comment. */
-std::string script_safe(const std::string& text) {
+/** JSON inside a <script> element: "</script" would end the element early and "<!--" change how it is read, so
+ *  every "<" becomes the JSON escape \u003c (the document reads back the same). */
+std::string script_safe(const std::string& json) {
   std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<' && i + 1 < text.size() && (text[i + 1] == '/' || text[i + 1] == '!'))
-      out += "\\u003c"; // a JSON string escape: the document reads back the same
+  out.reserve(json.size());
+  for (char c : json)
+    if (c == '<')
+      out += "\\u003c";
     else
-      out += text[i];
-  }
+      out += c;
   return out;
 }
 

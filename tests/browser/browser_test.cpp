@@ -8,34 +8,12 @@
 // reconfiguration windows (reconfiguration.events), so that the report's use of them is tested before and after
 // the simulator writes them.
 
+#include "../cli/cli_support.hpp"
 #include "headless_chromium.hpp"
 
-#include <array>
-#include <cstdio>
-#include <fstream>
-#include <gtest/gtest.h>
-#include <sys/wait.h>
 
 namespace apq::test {
 namespace {
-
-namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out;
-};
-
-Outcome apqsim(const std::string& args) {
-  const std::string command = std::string("cd ") + APQSIM_SOURCE_DIR + " && " + APQSIM_BINARY + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 /** Per chart on the page: its title, whether it drew data (a visible dataset that is not a guide line has an
  *  element at finite coordinates), its canvas size. Asked of Chart.js itself, not of the page's own bookkeeping. */

@@ -1,55 +1,10 @@
 // apqsim as a process: what a user types and what comes back.
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <gtest/gtest.h>
-#include <sstream>
-#include <sys/wait.h>
+#include "cli_support.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out; ///< stdout and stderr together
-};
-
-Outcome apqsim(const std::string& args) {
-  const std::string command = std::string("cd ") + APQSIM_SOURCE_DIR + " && " + APQSIM_BINARY + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-class Cli : public ::testing::Test {
-protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("apqsim-cli-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return dir_ / name;
-  }
-  fs::path dir_;
-};
+using namespace apq::test;
 
 const char* const kSmall = R"([run]
 horizon = "2s"
@@ -161,7 +116,8 @@ TEST_F(Cli, TraceFileListsRequestEvents) {
   const Outcome r = apqsim("run -q " + config.string() + " --trace " + (dir_ / "t.csv").string());
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string trace = slurp(dir_ / "t.csv");
-  EXPECT_EQ(trace.rfind("time_s,event,guest,request,adapter,domain\n0.", 0), 0u) << trace.substr(0, 200);
+  EXPECT_EQ(trace.rfind("time_s,event,guest,request,adapter,domain,actor,op,lock,detail,where\n0.", 0), 0u)
+      << trace.substr(0, 200);
   EXPECT_NE(trace.find(",collect,web,"), std::string::npos);
 }
 
