@@ -3,8 +3,9 @@
 // row each. Request rows fill guest, request, adapter, domain; control rows fill actor, op, lock, detail, where.
 //
 //   time_s,event,guest,request,adapter,domain,actor,op,lock,detail,where
-//   1.000000000,op_start,,,,,admin-apmask,apmask_store,,,configs/strategies/naive-mutex.toml:30:1
-//   1.000000000,lock_request,,,,,admin-apmask,apmask_store,ap_perms,,configs/strategies/naive-mutex.toml:33:3
+//   1.000000000,op_start,,,,,admin-apmask,apmask_store,,,configs/strategies/naive-mutex.toml:31:1
+//   1.000000000,lock_request,,,,,admin-apmask,apmask_store,ap_perms,,configs/strategies/naive-mutex.toml:36:3
+//   1.000004321,collect,web,17,0,3,,,,,
 //
 // Control events: attempt / outcome (an admin operation, retries included; detail: target / result), op_start /
 // op_end (one invocation; detail: ok or the errno), lock_request, lock_acquire, lock_busy (a trylock that found

@@ -98,7 +98,7 @@
         cells.map((c, i) => el('td', { class: columns[i] && columns[i][1] ? 'text' : null }, c)));
     });
     const t = el('table', { class: options && options.class }, el('thead', {}, head), el('tbody', {}, body));
-    parent.append(options && options.scroll ? el('div', { class: 'scroll' }, t) : t);
+    parent.append(el('div', { class: options && options.scroll ? 'scroll' : 'scroll-x' }, t));
     return t;
   }
   function grid(parent) {
