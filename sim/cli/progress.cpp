@@ -23,6 +23,8 @@ ProgressLine::~ProgressLine() {
 
 std::string ProgressLine::eta(double fraction) const {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (fraction >= 1)
+    return "done";
   if (fraction <= 0 || elapsed < 0.5)
     return "ETA ...";
   return "ETA " + units::format_duration(std::max(0.0, elapsed / fraction - elapsed));
