@@ -4,6 +4,7 @@
 (function () {
   'use strict';
 
+  const started = performance.now();
   const state = { done: false, errors: [], charts: [] };
   window.apqReport = state;
   window.addEventListener('error', (e) => state.errors.push(String(e.message || e)));
@@ -873,5 +874,6 @@
   if (state.errors.length) {
     root.prepend(el('div', { class: 'error' }, 'This report could not be drawn completely: ' + state.errors.join('; ')));
   }
+  state.drawMs = Math.round(performance.now() - started);
   state.done = true;
 })();

@@ -104,8 +104,8 @@ TEST(TimeseriesCsv, PerGuestSeriesAndBaselineInLongFormat) {
 
 // A result of the series before they were per guest: all guests together; windows without a figure are empty.
 TEST(TimeseriesCsv, OlderSeriesAndEmptyWindows) {
-  const Json doc = Json::parse(
-      R"({"series": {"window_s": 0.25, "completed": [3, 0], "mean_latency_s": [0.001, null]}})");
+  const Json doc =
+      Json::parse(R"({"series": {"window_s": 0.25, "completed": [3, 0], "mean_latency_s": [0.001, null]}})");
   EXPECT_EQ(timeseries_csv(doc), "run,guest,metric,window,start_s,end_s,value\n"
                                  "run,all,completed,0,0,0.25,3\n"
                                  "run,all,completed,1,0.25,0.5,0\n"

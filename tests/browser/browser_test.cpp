@@ -11,7 +11,6 @@
 #include "../cli/cli_support.hpp"
 #include "headless_chromium.hpp"
 
-
 namespace apq::test {
 namespace {
 
@@ -61,7 +60,7 @@ protected:
     // Errors come last: the screenshot's resize redraws every chart once more.
     EXPECT_TRUE(browser.console_errors().empty()) << browser.console_errors().front();
     std::cout << "screenshot: " << (artifacts / ("report-" + kind + ".png")).string() << " (" << charts.size()
-              << " charts)\n";
+              << " charts drawn in " << browser.evaluate("window.apqReport.drawMs").dump() << " ms)\n";
     return titles;
   }
 

@@ -85,8 +85,7 @@ HeadlessChromium::HeadlessChromium(const std::string& executable, const std::fil
   to_browser_ = commands[1];
   from_browser_ = answers[0];
   const Json target = call("Target.createTarget", {{"url", "about:blank"}}, false);
-  const Json attached =
-      call("Target.attachToTarget", {{"targetId", target.at("targetId")}, {"flatten", true}}, false);
+  const Json attached = call("Target.attachToTarget", {{"targetId", target.at("targetId")}, {"flatten", true}}, false);
   session_ = attached.at("sessionId").get<std::string>();
   for (const char* domain : {"Runtime.enable", "Log.enable", "Page.enable"})
     call(domain);
@@ -129,7 +128,8 @@ Json HeadlessChromium::receive(std::chrono::steady_clock::time_point deadline) {
       buffer_.erase(0, end + 1);
       return message;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       throw std::runtime_error("no answer from Chromium in time");
     pollfd p{from_browser_, POLLIN, 0};
@@ -146,7 +146,8 @@ Json HeadlessChromium::receive(std::chrono::steady_clock::time_point deadline) {
 void HeadlessChromium::note_event(const Json& message) {
   const std::string method = message.value("method", "");
   const Json& params = message.contains("params") ? message["params"] : Json::object();
-  if (method == "Runtime.consoleAPICalled" && (params.value("type", "") == "error" || params.value("type", "") == "assert")) {
+  if (method == "Runtime.consoleAPICalled" &&
+      (params.value("type", "") == "error" || params.value("type", "") == "assert")) {
     std::string text;
     for (const Json& arg : params.value("args", Json::array()))
       text += (text.empty() ? "" : " ") + (arg.contains("value") ? arg["value"].dump() : arg.value("description", "?"));

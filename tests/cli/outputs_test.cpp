@@ -21,8 +21,7 @@ std::vector<std::string> lines_with(const std::string& text, const std::string& 
 
 /** `apqsim ARGS` on a pseudo-terminal (util-linux script), as a user at a terminal runs it; `env` before it. */
 Outcome on_terminal(const std::string& env, const std::string& args) {
-  return shell("TERM=xterm " + env + " script -qec \"" + std::string(APQSIM_BINARY) + " " + args +
-                      "\" /dev/null");
+  return shell("TERM=xterm " + env + " script -qec \"" + std::string(APQSIM_BINARY) + " " + args + "\" /dev/null");
 }
 
 // The ABBA deadlock's control-plane steps in the CSV, in time order with the request events, each lock step
@@ -38,8 +37,9 @@ TEST_F(Cli, TraceHasControlPlaneEventsWithTheirStrategyLines) {
   EXPECT_NE(request[0].find(",configs/strategies/naive-mutex.toml:"), std::string::npos) << request[0];
   const auto deadlock = lines_with(trace, ",deadlock,");
   ASSERT_EQ(deadlock.size(), 1u);
-  EXPECT_NE(deadlock[0].find("\"admin-assign holds matrix, wants ap_perms; admin-apmask holds ap_perms, wants matrix\""),
-            std::string::npos)
+  EXPECT_NE(
+      deadlock[0].find("\"admin-assign holds matrix, wants ap_perms; admin-apmask holds ap_perms, wants matrix\""),
+      std::string::npos)
       << deadlock[0];
   EXPECT_EQ(lines_with(trace, ",op_start,").size(), 3u) << "apmask_store, in_use, assign_adapter";
   EXPECT_EQ(lines_with(trace, ",op_end,").size(), 0u) << "none returns";
@@ -65,8 +65,8 @@ TEST_F(Cli, TimelineAndTimeseriesFollowOneRun) {
   const std::string series = slurp(dir_ / "s.csv");
   EXPECT_EQ(series.rfind("run,guest,metric,window,start_s,end_s,value\nrun,", 0), 0u) << series.substr(0, 200);
   EXPECT_NE(series.find(",completed,0,0,"), std::string::npos);
-  const Outcome replicated = apqsim("run -q configs/validation/mmc.toml --replications 2 --timeline " +
-                                    (dir_ / "x.json").string());
+  const Outcome replicated =
+      apqsim("run -q configs/validation/mmc.toml --replications 2 --timeline " + (dir_ / "x.json").string());
   EXPECT_EQ(replicated.code, 2);
   EXPECT_NE(replicated.out.find("--timeline: error: it follows one run"), std::string::npos) << replicated.out;
   EXPECT_FALSE(fs::exists(dir_ / "x.json"));
