@@ -238,4 +238,35 @@ double total_over(const std::map<std::string, double>& figures, const std::strin
   return total;
 }
 
+const std::vector<KeyFigure>& key_figures() {
+  static const std::vector<KeyFigure> figures{
+      {"loss", "summary.throughput_loss", FigureKind::fraction},
+      {"p99", "summary.latency_s.p99", FigureKind::duration},
+      {"p999", "summary.latency_s.p999", FigureKind::duration},
+      {"extra delay", "reconfiguration.impact.all.extra_delay_request_s", FigureKind::duration},
+      {"failed", "reconfiguration.impact.all.failed", FigureKind::count},
+      {"EBUSY", "derived.ebusy", FigureKind::count},
+      {"retries", "derived.retries", FigureKind::count},
+      {"lock wait", "derived.lock_wait_s", FigureKind::duration},
+      {"violations", "derived.violations", FigureKind::count},
+  };
+  return figures;
+}
+
+std::string format_figure(const ConfidenceInterval& ci, const std::string& method, FigureKind kind) {
+  if (method == "exceedance")
+    return format_bounds(ci.mean, ci.lower, ci.upper, kind);
+  return format_interval(ci.mean, ci.half_width, kind);
+}
+
+Json key_figures_json() {
+  Json out = Json::array();
+  for (const KeyFigure& f : key_figures()) {
+    const bool duration = f.kind == FigureKind::duration, rate = f.kind == FigureKind::rate;
+    const char* unit = duration ? "s" : rate ? "rate" : f.kind == FigureKind::fraction ? "fraction" : "count";
+    out.push_back(Json{{"label", f.label}, {"path", f.path}, {"unit", unit}});
+  }
+  return out;
+}
+
 } // namespace apq

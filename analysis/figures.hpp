@@ -3,6 +3,7 @@
 // replications into Student-t confidence intervals, and paired differences between variants run with common
 // random numbers (replication r of every variant sees the same requests).
 
+#include "analysis/figure_format.hpp"
 #include "analysis/latency_histogram.hpp"
 #include "analysis/report.hpp"
 #include "analysis/student_t.hpp"
@@ -74,7 +75,25 @@ ReplicatedFigures summarize_replications(const std::vector<const Json*>& results
  * are left out. */
 std::map<std::string, std::vector<LatencyHistogram>> replication_histograms(const std::vector<const Json*>& results);
 
-/** The figures shown in tables, in order: loss, p99, p999, EBUSY, retries, lock wait, violations. */
+/** Sum of the figures whose path starts with `prefix` and ends with `suffix`. */
 double total_over(const std::map<std::string, double>& figures, const std::string& prefix, const std::string& suffix);
+
+/** A figure that tables and reports show for every variant or point. */
+struct KeyFigure {
+  const char* label; ///< "p99"
+  const char* path;  ///< "summary.latency_s.p99"
+  FigureKind kind;
+};
+
+/** The figures the comparison and sweep tables and the reports show, in order: loss, p99, p999, extra delay,
+ *  failed, EBUSY, retries, lock wait, violations (derived.* figures are the totals of add_derived_figures). */
+const std::vector<KeyFigure>& key_figures();
+
+/** A replicated figure as tables print it: "6.89 ms [6.71, 7.08]" for a tail quantile (`method` "exceedance"),
+ *  "2.50 +- 0.14 ms" otherwise. */
+std::string format_figure(const ConfidenceInterval& ci, const std::string& method, FigureKind kind);
+
+/** key_figures() for the HTML report: [{label, path, unit}], unit "s", "fraction", "rate" or "count". */
+Json key_figures_json();
 
 } // namespace apq

@@ -48,7 +48,18 @@ Json counts_json(const RequestCounts& counts, const LatencyHistogram& latency, d
       {"ENODEV", counts.failed_enodev}, {"EIO", counts.failed_eio}, {"guest_stopped", counts.failed_guest_stopped}};
   out["throughput_per_s"] = throughput(counts.completed, window);
   out["latency_s"] = latency_json(latency);
+  out["latency_ccdf"] = ccdf_json(latency);
   return out;
+}
+
+Json ccdf_points_json(const LatencyCcdf& ccdf) {
+  return Json{{"latency_s", ccdf.latency}, {"exceeding", ccdf.exceeding}};
+}
+
+LatencyCcdf ccdf_of(const Json& j) {
+  if (!j.is_object())
+    return {};
+  return LatencyCcdf{j.at("latency_s").get<std::vector<double>>(), j.at("exceeding").get<std::vector<double>>()};
 }
 
 std::string hex_id(int id) {
@@ -97,11 +108,10 @@ Json control_json(const ControlResult& control) {
   Json& locks = out["locks"];
   locks = Json::object();
   for (const auto& [name, lock] : control.locks)
-    locks[name] = Json{{"acquisitions", lock.acquisitions},
-                       {"contentions", lock.contentions},
-                       {"trylock_failures", lock.trylock_failures},
-                       {"wait_s", brief_json(lock.wait)},
-                       {"hold_s", brief_json(lock.hold)}};
+    locks[name] = Json{{"acquisitions", lock.acquisitions},         {"contentions", lock.contentions},
+                       {"trylock_failures", lock.trylock_failures}, {"wait_s", brief_json(lock.wait)},
+                       {"hold_s", brief_json(lock.hold)},           {"wait_ccdf", ccdf_json(lock.wait)},
+                       {"hold_ccdf", ccdf_json(lock.hold)}};
   out["final_state"] = final_state_json(control.final_state);
   if (const ReplayReport& r = control.replay; r.present)
     out["replay"] = Json{{"explored", r.explored},     {"points", r.points},     {"followed", r.followed},
@@ -204,11 +214,16 @@ Json reconfiguration_json(const RunResult& result) {
   Json& whole = out["whole_run"];
   ImpactFigures whole_all;
   Json whole_guests = Json::object();
+  LatencyHistogram all_latency, all_baseline; // what the report's CCDF draws for all guests
   for (std::size_t g = 0; g < result.guests.size() && g < impact.guests.size(); ++g) {
     const std::string& name = result.guests[g].name;
+    all_latency.merge(impact.latency[g]);
+    all_baseline.merge(impact.baseline_latency[g]);
     Json j = impact_json(impact.guests[g], paired);
     j["latency_s"] = latency_json(impact.latency[g]);
     j["baseline_latency_s"] = paired ? latency_json(impact.baseline_latency[g]) : Json(nullptr);
+    j["latency_ccdf"] = ccdf_json(impact.latency[g]);
+    j["baseline_latency_ccdf"] = paired ? ccdf_json(impact.baseline_latency[g]) : Json(nullptr);
     // Time to recover over the events, for figures across replications.
     double longest = 0, sum = 0;
     std::size_t known = 0, never = 0;
@@ -230,6 +245,8 @@ Json reconfiguration_json(const RunResult& result) {
     whole_guests[name] = impact_json(impact.whole_run[g], paired);
     whole_all.add(impact.whole_run[g]);
   }
+  out["impact"]["all"]["latency_ccdf"] = ccdf_json(all_latency);
+  out["impact"]["all"]["baseline_latency_ccdf"] = paired ? ccdf_json(all_baseline) : Json(nullptr);
   whole["all"] = impact_json(whole_all, paired);
   whole["guests"] = whole_guests;
   Json& events = out["events"];
@@ -609,7 +626,27 @@ BaselineFigures baseline_from_json(const Json& j) {
     b.guest_latency.push_back(summary_of(guest.at("latency_s")));
   }
   b.series = series_from_json(j.at("series"));
+  b.latency_ccdf = ccdf_of(summary.value("latency_ccdf", Json()));
   return b;
+}
+
+Json ccdf_json(const LatencyHistogram& h) {
+  LatencyCcdf ccdf;
+  const uint64_t n = h.count();
+  if (n > 0) {
+    ccdf.latency.push_back(h.min());
+    ccdf.exceeding.push_back(1.0);
+    for (int k = 1;; ++k) {
+      const double exceeding = std::pow(10.0, -k / 8.0);
+      if (exceeding * static_cast<double>(n) < 1)
+        break;
+      ccdf.latency.push_back(h.quantile(1 - exceeding));
+      ccdf.exceeding.push_back(exceeding);
+    }
+    ccdf.latency.push_back(h.max());
+    ccdf.exceeding.push_back(1.0 / static_cast<double>(n));
+  }
+  return ccdf_points_json(ccdf);
 }
 
 Json latency_json(const LatencyHistogram& h) {
@@ -685,11 +722,14 @@ Json to_json(const RunResult& result) {
                                                 {"completed", result.baseline.guests[g].completed},
                                                 {"failed", result.baseline.guests[g].failed},
                                                 {"latency_s", summary_json(result.baseline.guest_latency[g])}};
-    out["baseline"] = Json{
-        {"offered", result.baseline.requests.offered},        {"completed", result.baseline.requests.completed},
-        {"failed", result.baseline.requests.failed},          {"throughput_per_s", result.baseline.throughput_per_s},
-        {"latency_s", summary_json(result.baseline.latency)}, {"guests", base_guests},
-        {"series", series_json(result.baseline.series)}};
+    out["baseline"] = Json{{"offered", result.baseline.requests.offered},
+                           {"completed", result.baseline.requests.completed},
+                           {"failed", result.baseline.requests.failed},
+                           {"throughput_per_s", result.baseline.throughput_per_s},
+                           {"latency_s", summary_json(result.baseline.latency)},
+                           {"latency_ccdf", ccdf_points_json(result.baseline.latency_ccdf)},
+                           {"guests", base_guests},
+                           {"series", series_json(result.baseline.series)}};
   }
   if (result.impact.enabled)
     out["reconfiguration"] = reconfiguration_json(result);

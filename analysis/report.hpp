@@ -21,6 +21,11 @@ Json manifest_json(const Manifest& manifest);
 /** The control plane's final state: ap_perms, the driver of each queue, each mdev's assignment, what is plugged. */
 Json final_state_json(const ControlFinalState& final_state);
 
+/** The distribution's tail as people plot it, P(latency > x) on log axes: {"latency_s": [...], "exceeding": [...]}
+ *  at the quantiles 0, 1 - 10^(-k/8) (k = 1, 2, ... while that is at least 1/n) and the maximum at 1/n. Empty
+ *  arrays when nothing was recorded. */
+Json ccdf_json(const LatencyHistogram& histogram);
+
 /** The whole result; the same result gives the same bytes. */
 Json to_json(const RunResult& result);
 

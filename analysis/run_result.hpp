@@ -168,6 +168,12 @@ struct LatencySummary {
   static LatencySummary of(const LatencyHistogram& histogram);
 };
 
+/** Points (latency, fraction of requests slower) of a latency distribution's tail: what a CCDF plot draws. */
+struct LatencyCcdf {
+  std::vector<double> latency;
+  std::vector<double> exceeding;
+};
+
 /** Columns of a time series in fixed windows of the run (warm-up included), for one guest or all of them. */
 struct SeriesColumns {
   std::vector<uint64_t> completed;     ///< requests collected in the window
@@ -240,6 +246,7 @@ struct BaselineFigures {
   std::vector<RequestCounts> guests;         ///< per guest, scenario order
   std::vector<LatencySummary> guest_latency; ///< per guest
   TimeSeries series;
+  LatencyCcdf latency_ccdf;
 };
 
 struct RunResult {

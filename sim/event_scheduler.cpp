@@ -63,6 +63,8 @@ void EventScheduler::run_due_events() {
     Callback callback = std::move(slots_[slot]);
     free_slots_.push_back(slot);
     ++events_run_;
+    if (progress_ && (events_run_ & 0xffff) == 0)
+      progress_(now_);
     callback(); // may schedule more events, at this date too: they run in this loop, after the others
     if (exclusive_ && simgrid::s4u::Engine::get_instance()->get_actor_count() > 0)
       throw std::logic_error("EventScheduler: an actor was created while events ran in exclusive mode");

@@ -45,6 +45,8 @@ public:
   /** Promise that no actor exists while events run (checked: creating one then throws std::logic_error). */
   void set_exclusive(bool exclusive) { exclusive_ = exclusive; }
   uint64_t events_run() const { return events_run_; }
+  /** Calls `callback(now)` every 65536 events, for a progress line; it must not schedule anything. */
+  void set_progress(std::function<void(double now)> callback) { progress_ = std::move(callback); }
 
 private:
   // The heap orders small plain entries; callbacks stay put in slots (moving a std::function on every sift
@@ -74,6 +76,7 @@ private:
   double now_ = 0;
   bool running_ = false;
   bool exclusive_ = false;
+  std::function<void(double)> progress_;
 };
 
 } // namespace apq

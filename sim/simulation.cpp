@@ -132,6 +132,8 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   {
     EventScheduler scheduler(scenario.run.horizon);
     scheduler.set_exclusive(!reconfigures); // without a control plane, no actor ever exists
+    if (options.progress)
+      scheduler.set_progress(options.progress);
     DataPlane data_plane(scenario, scheduler);
     if (options.trace)
       data_plane.set_trace(options.trace);

@@ -8,15 +8,17 @@
 #include "sim/data_plane/trace.hpp"
 #include "sim/scenario/scenario.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace apq {
 
 struct RunOptions {
-  std::vector<std::string> simgrid_args; ///< "--cfg=..." / "--log=..." items, passed to SimGrid untouched
-  TraceSink trace;                       ///< receives every request event when set
-  ControlTraceSink control_trace;        ///< receives every control-plane step when set
+  std::vector<std::string> simgrid_args;    ///< "--cfg=..." / "--log=..." items, passed to SimGrid untouched
+  TraceSink trace;                          ///< receives every request event when set
+  ControlTraceSink control_trace;           ///< receives every control-plane step when set
+  std::function<void(double now)> progress; ///< told the simulated time now and then (a progress line)
   /** The baseline: the same scenario with reconfiguration disabled. */
   bool baseline = false;
   /** With `baseline`: every request's latency goes there, for a reconfigured run to pair with. */

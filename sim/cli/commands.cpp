@@ -1,7 +1,9 @@
 #include "sim/cli/commands.hpp"
 
+#include "analysis/html_report.hpp"
 #include "analysis/output_file.hpp"
 #include "analysis/report.hpp"
+#include "analysis/timeseries_csv.hpp"
 #include "models/arrival.hpp"
 #include "models/card_type.hpp"
 #include "models/config_node.hpp"
@@ -10,12 +12,15 @@
 #include "models/retry_policy.hpp"
 #include "models/strategy.hpp"
 #include "models/units.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/experiment/compare.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/experiment/plan.hpp"
 #include "sim/experiment/sweep.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/simulation.hpp"
+#include "sim/timeline.hpp"
+#include "sim/trace_csv.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -64,6 +69,11 @@ std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options) {
 
 void check_writable_destination(const std::string& file, const std::string& flag) {
   check_output_path(file, flag);
+}
+
+void write_report(const Json& document, const std::string& file, const std::string& flag) {
+  if (!file.empty())
+    write_output_file(file, html_report(document), flag);
 }
 
 void check_replications(int replications, const Scenario& scenario, const std::string& flag) {
@@ -130,8 +140,11 @@ int report_unexpected(const std::string& unexpected) {
 }
 
 int run_replicated(const Scenario& scenario, const RunCommandOptions& options, int replications) {
-  if (!options.trace_file.empty())
-    throw ConfigError("--trace", "a trace follows one run; drop --replications (or [run] replications) to trace");
+  for (const auto& [file, flag] : {std::pair{options.trace_file, "--trace"},
+                                   {options.timeline_file, "--timeline"},
+                                   {options.timeseries_file, "--timeseries"}})
+    if (!file.empty())
+      throw ConfigError(flag, "it follows one run; drop --replications (or [run] replications) to write it");
   StoppingRule rule;
   rule.replications = static_cast<std::size_t>(replications);
   rule.target_relative_error = scenario.run.target_relative_error;
@@ -142,14 +155,20 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   experiment.jobs = options.jobs;
   experiment.confidence = scenario.run.confidence;
   experiment.simgrid_args = options.simgrid_args;
+  ProgressLine progress(options.quiet);
+  experiment.progress = [&progress](std::size_t done, std::size_t total) {
+    progress.count("replications:", done, total);
+  };
   const ReplicatedResult result = replicate(scenario, rule, experiment);
+  progress.clear();
   // The figures first: a result file that cannot be written must not cost the user what was computed.
   if (!options.quiet)
     std::cout << replicated_summary(scenario, result, scenario.run.confidence) << std::flush;
   std::cerr << warnings_text(result.figures.warnings);
+  const Json document = replicated_json(result, rule, scenario.run.confidence);
   if (!options.json_file.empty())
-    write_output_file(options.json_file, replicated_json(result, rule, scenario.run.confidence).dump(2) + "\n",
-                      "--json");
+    write_output_file(options.json_file, document.dump(2) + "\n", "--json");
+  write_report(document, options.report_file, "--report");
   if (!result.incomplete.empty()) {
     std::cerr << "apqsim: incomplete: " << result.runs.size() << " replications completed and are reported ("
               << result.incomplete << ")\n";
@@ -168,15 +187,6 @@ int run_replicated(const Scenario& scenario, const RunCommandOptions& options, i
   return report_unexpected(unexpected_violations(scenario, found));
 }
 
-/** One request event as a CSV line of --trace. */
-std::string trace_line(const Scenario& scenario, const TraceEvent& e) {
-  char line[160];
-  const int n = std::snprintf(line, sizeof line, "%.9f,%s,%s,%llu,%d,%d\n", e.time, trace_kind_name(e.kind).data(),
-                              scenario.guests[e.guest].name.c_str(), static_cast<unsigned long long>(e.request),
-                              e.adapter, e.domain);
-  return std::string(line, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof line) - 1)));
-}
-
 } // namespace
 
 int run_command(const RunCommandOptions& options) {
@@ -184,28 +194,54 @@ int run_command(const RunCommandOptions& options) {
   const int replications = options.replications.value_or(scenario.run.replications);
   if (options.replications)
     check_replications(replications, scenario, "--replications");
-  check_writable_destination(options.json_file, "--json");
-  check_writable_destination(options.trace_file, "--trace");
+  for (const auto& [file, flag] : {std::pair{options.json_file, "--json"},
+                                   {options.trace_file, "--trace"},
+                                   {options.timeline_file, "--timeline"},
+                                   {options.timeseries_file, "--timeseries"},
+                                   {options.report_file, "--report"}})
+    check_writable_destination(file, flag);
   check_simgrid_args(options.simgrid_args);
   warn_overload(scenario);
   if (replications > 1 || scenario.run.target_relative_error > 0 || scenario.run.detect_warmup)
     return run_replicated(scenario, options, replications);
   RunOptions run;
   run.simgrid_args = options.simgrid_args;
+  std::vector<std::string> guests;
+  for (const GuestSpec& guest : scenario.guests)
+    guests.push_back(guest.name);
   // The trace streams to a temporary file beside the target, renamed only once the run is complete and every
   // write succeeded; a signal or a failure removes it.
-  std::optional<OutputFile> trace;
+  std::optional<OutputFile> trace_file;
+  std::optional<TraceCsv> trace;
   if (!options.trace_file.empty()) {
-    trace.emplace(options.trace_file, "--trace");
-    trace->write("time_s,event,guest,request,adapter,domain\n");
-    run.trace = [&trace, &scenario](const TraceEvent& e) { trace->write(trace_line(scenario, e)); };
+    trace_file.emplace(options.trace_file, "--trace");
+    trace.emplace(*trace_file, guests);
+    run.trace = [&trace](const TraceEvent& e) { trace->request(e); };
   }
+  std::optional<TimelineBuilder> timeline;
+  if (!options.timeline_file.empty())
+    timeline.emplace(TimelineBuilder::Options{
+        scenario.run.horizon, "control plane (" +
+                                  (scenario.control.reconfigures() ? "strategy " + scenario.control.strategy->name()
+                                                                   : std::string("no reconfiguration")) +
+                                  ")"});
+  if (trace || timeline)
+    run.control_trace = [&trace, &timeline](const ControlEvent& e) {
+      if (trace)
+        trace->control(e);
+      if (timeline)
+        timeline->on_control(e);
+    };
+  ProgressLine progress(options.quiet);
+  if (progress.enabled())
+    run.progress = [&progress, &scenario](double now) { progress.simulated(now, scenario.run.horizon); };
   const auto start = std::chrono::steady_clock::now();
   // The baseline (same seeds, no reconfiguration) runs first, in a forked child (this process creates its own
   // engine next): every request of this run is then paired with its own latency there.
   BaselineRun baseline;
   std::string baseline_failure;
   if (scenario.control.reconfigures() && scenario.control.baseline) {
+    progress.show("running the baseline first (same seeds, no reconfiguration)", true);
     try {
       baseline = BaselineRun::decode(
           run_in_children({[&scenario, &options] { return run_baseline(scenario, options.simgrid_args); }}, 1).at(0));
@@ -216,14 +252,25 @@ int run_command(const RunCommandOptions& options) {
       baseline_failure = e.what(); // the run itself may be fine: it is reported without its baseline
     }
   }
+  progress.restart();
   RunResult result = simulate(scenario, run);
+  progress.clear();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!options.quiet)
     std::cout << human_summary(result, wall) << std::flush;
-  if (trace)
-    trace->commit();
-  if (!options.json_file.empty())
-    write_output_file(options.json_file, to_json(result).dump(2) + "\n", "--json");
+  if (trace_file)
+    trace_file->commit();
+  // The result document, for the files made from it.
+  if (!options.json_file.empty() || timeline || !options.timeseries_file.empty() || !options.report_file.empty()) {
+    const Json document = to_json(result);
+    if (!options.json_file.empty())
+      write_output_file(options.json_file, document.dump(2) + "\n", "--json");
+    if (timeline)
+      write_output_file(options.timeline_file, timeline->finish(document).dump() + "\n", "--timeline");
+    if (!options.timeseries_file.empty())
+      write_output_file(options.timeseries_file, timeseries_csv(document), "--timeseries");
+    write_report(document, options.report_file, "--report");
+  }
   if (!baseline_failure.empty()) {
     std::cerr << "apqsim: error: the baseline run failed (" << baseline_failure
               << "); the run is reported without the throughput loss and the impact's pairing\n";

@@ -5,6 +5,7 @@
 //   3 I/O or resource error (a file that cannot be written, a run that failed or died, a [limits] cap reached);
 //   4 internal error (a bug); 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
+#include "analysis/report.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <optional>
@@ -44,6 +45,9 @@ struct RunCommandOptions {
   ScenarioOptions scenario;
   std::string json_file;
   std::string trace_file;
+  std::string timeline_file;   ///< --timeline: Chrome trace-event JSON (Perfetto)
+  std::string timeseries_file; ///< --timeseries: the series in long-format CSV
+  std::string report_file;     ///< --report: the HTML report
   bool quiet = false;
   std::vector<std::string> simgrid_args;
   std::optional<int> replications; ///< --replications, else [run] replications
@@ -54,6 +58,7 @@ struct CompareCommandOptions {
   std::string file;
   std::string json_file;
   std::string csv_file;
+  std::string report_file;
   std::optional<int> replications;
   int jobs = 1;
   bool quiet = false;
@@ -62,6 +67,7 @@ struct CompareCommandOptions {
 struct SweepCommandOptions {
   std::string file;
   std::string out_dir;
+  std::string report_file;
   std::string shard;
   int jobs = 1;
   bool quiet = false;
@@ -80,6 +86,7 @@ struct AnalyticCommandOptions {
 struct PlanCommandOptions {
   std::string file;
   std::string json_file;
+  std::string report_file;
   int jobs = 1;
   bool quiet = false;
 };
@@ -92,8 +99,14 @@ struct ExploreCommandOptions {
   bool respect_times = false;
   std::string emit_dir;
   std::string json_file;
+  std::string report_file;
   bool full_witness = false;
   bool quiet = false;
+};
+
+struct ReportCommandOptions {
+  std::string result;      ///< a result JSON file, or a sweep's output directory
+  std::string output_file; ///< -o
 };
 
 int run_command(const RunCommandOptions& options);
@@ -105,11 +118,18 @@ int sweep_command(const SweepCommandOptions& options);
 int merge_command(const MergeCommandOptions& options);
 int analytic_command(const AnalyticCommandOptions& options);
 int plan_command(const PlanCommandOptions& options);
+int report_command(const ReportCommandOptions& options);
 
 // Shared by the commands (commands.cpp).
 std::vector<ConfigOverride> overrides_of(const ScenarioOptions& options);
 /** Fails before a long run, not after, when the result could not be written (IoError naming the flag). */
 void check_writable_destination(const std::string& file, const std::string& flag);
+/** Writes the HTML report of `document` (any result report_kind() knows) to `file` through an OutputFile: whole or
+ *  absent; IoError naming `flag` if it cannot. Nothing when `file` is empty. */
+void write_report(const Json& document, const std::string& file, const std::string& flag);
+/** A result document written earlier (--json, a sweep's results.json); ConfigError naming the file if it cannot be
+ *  read or is not JSON. */
+Json read_result_file(const std::string& file);
 /** The default of --jobs: every core. */
 int default_jobs();
 /** A replication count from `flag` within [limits] replications (ConfigError naming the flag otherwise). */

@@ -5,13 +5,15 @@
 #include "models/config_node.hpp"
 #include "models/units.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/experiment/analytic_report.hpp"
 #include "sim/experiment/compare.hpp"
 #include "sim/experiment/plan.hpp"
 #include "sim/experiment/sweep.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
-#include <unistd.h>
 
 namespace apq::cli {
 
@@ -29,20 +31,27 @@ int compare_command(const CompareCommandOptions& options) {
   check_replications(spec.replications, load_scenario(options.file), "--replications");
   check_writable_destination(options.json_file, "--json");
   check_writable_destination(options.csv_file, "--csv");
+  check_writable_destination(options.report_file, "--report");
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
   experiment.confidence = spec.confidence;
+  ProgressLine progress(options.quiet);
+  const std::string what = "compare " + std::to_string(spec.variants.size()) + " variants:";
+  experiment.progress = [&progress, &what](std::size_t done, std::size_t total) { progress.count(what, done, total); };
   const CompareResult result = run_compare(options.file, spec, experiment);
+  progress.clear();
   if (!options.quiet)
     std::cout << compare_table(result) << std::flush;
   for (std::size_t v = 0; v < result.figures.size(); ++v)
     for (const StatWarning& w : result.figures[v].warnings)
       std::cerr << "apqsim: warning: " << spec.variants[v].name << ": " << (w.figure.empty() ? "" : w.figure + ": ")
                 << w.message << "\n";
+  const Json document = compare_json(result);
   if (!options.json_file.empty())
-    write_output_file(options.json_file, compare_json(result).dump(2) + "\n", "--json");
+    write_output_file(options.json_file, document.dump(2) + "\n", "--json");
   if (!options.csv_file.empty())
     write_output_file(options.csv_file, compare_csv(result), "--csv");
+  write_report(document, options.report_file, "--report");
   if (!result.incomplete.empty()) {
     std::cerr << "apqsim: incomplete: " << result.spec.replications
               << " replications per variant completed and are reported (" << result.incomplete << ")\n";
@@ -64,30 +73,51 @@ int sweep_command(const SweepCommandOptions& options) {
     shard = parse_shard(options.shard);
   check_replications(spec.replications, load_scenario(options.file), "[sweep] replications");
   prepare_output_directory(options.out_dir, "--out");
+  check_writable_destination(options.report_file, "--report");
   for (const SweepPoint& point : spec.points)
     for (const StatWarning& w : overload_warnings(load_scenario(options.file, point.overrides)))
       std::cerr << "apqsim: warning: point " << point.index << ": " << w.message << "\n";
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
   experiment.confidence = spec.confidence;
-  // A progress line on a terminal only: logs and CI get the final line alone.
-  const bool terminal = ::isatty(STDERR_FILENO) && !options.quiet;
-  auto progress = [terminal](std::size_t done, std::size_t total, double elapsed) {
-    if (!terminal)
-      return;
-    const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
-    std::cerr << "\r  points " << done << "/" << total << " done, ETA " << units::format_duration(eta) << "    "
-              << std::flush;
-  };
-  const SweepRun run = run_sweep(options.file, spec, options.out_dir, shard, experiment, progress);
-  if (terminal)
-    std::cerr << "\n";
-  if (!options.quiet)
+  // A progress line on a terminal only: logs and CI get the final lines alone.
+  ProgressLine progress(options.quiet);
+  const SweepRun run = run_sweep(
+      options.file, spec, options.out_dir, shard, experiment,
+      [&progress](std::size_t done, std::size_t total, double) { progress.count("sweep:", done, total, "points"); });
+  progress.clear();
+  // The merged results are there once every point of the sweep is (this run, or the last shard into this directory).
+  const std::filesystem::path merged = std::filesystem::path(options.out_dir) / "results.json";
+  Json results;
+  if (std::filesystem::exists(merged))
+    results = read_result_file(merged.string());
+  if (!options.quiet) {
     std::cout << "sweep " << options.file << " (shard " << shard.first << "/" << shard.second << "): " << run.points_run
               << " points run, " << run.points_skipped << " already done, of " << run.points_in_shard
-              << " in this shard (" << spec.points.size() << " in the sweep) -> " << options.out_dir << "\n"
-              << std::flush;
+              << " in this shard (" << spec.points.size() << " in the sweep) -> " << options.out_dir << "\n";
+    if (!results.is_null())
+      std::cout << "\n" << sweep_table(results);
+    std::cout << std::flush;
+  }
   std::cerr << warnings_text(run.warnings);
+  if (!results.is_null())
+    for (const auto& slo : spec.slo) {
+      const std::string& path = slo.first; // not a structured binding: clang 14 cannot capture one in a lambda
+      if (std::none_of(results["points"].begin(), results["points"].end(),
+                       [&path](const Json& point) { return point["figures"].contains(path); }))
+        std::cerr << "apqsim: warning: [sweep.slo] \"" << path
+                  << "\" is no figure of the points: the report draws no SLO line for it (figure paths are the "
+                     "metric column of results.csv)\n";
+    }
+  if (!options.report_file.empty()) {
+    if (results.is_null()) {
+      std::cerr << "apqsim: --report " << options.report_file << " not written: points of other shards are missing; "
+                << "once every point is there: apqsim report " << merged.string() << " -o " << options.report_file
+                << "\n";
+      return kExitOk;
+    }
+    write_report(results, options.report_file, "--report");
+  }
   return kExitOk;
 }
 
@@ -120,14 +150,28 @@ int plan_command(const PlanCommandOptions& options) {
   const PlanSpec spec = read_plan_spec(options.file);
   check_replications(spec.replications, load_scenario(options.file), "[plan] replications");
   check_writable_destination(options.json_file, "--json");
+  check_writable_destination(options.report_file, "--report");
   ExperimentOptions experiment;
   experiment.jobs = options.jobs;
   experiment.confidence = spec.confidence;
-  const PlanResult result = run_plan(options.file, spec, experiment);
+  ProgressLine progress(options.quiet);
+  std::string candidate; // the one being judged, for the progress line
+  experiment.progress = [&progress, &candidate](std::size_t done, std::size_t total) {
+    progress.count(candidate, done, total);
+  };
+  const PlanResult result = run_plan(options.file, spec, experiment, [&](std::size_t position, const PlanCandidate& c) {
+    candidate = "plan: candidate " + std::to_string(position + 1) + " of at most " +
+                std::to_string(spec.candidates.size()) + " (" + c.label + "):";
+    progress.restart();
+    progress.show(candidate, true);
+  });
+  progress.clear();
   if (!options.quiet)
     std::cout << plan_report(result) << std::flush;
+  const Json document = plan_json(result);
   if (!options.json_file.empty())
-    write_output_file(options.json_file, plan_json(result).dump(2) + "\n", "--json");
+    write_output_file(options.json_file, document.dump(2) + "\n", "--json");
+  write_report(document, options.report_file, "--report");
   std::cerr << warnings_text(plan_warnings(result));
   return kExitOk;
 }

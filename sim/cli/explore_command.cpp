@@ -2,6 +2,7 @@
 
 #include "analysis/output_file.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/explore/study.hpp"
 
 #include <iostream>
@@ -17,16 +18,31 @@ int explore_command(const ExploreCommandOptions& options) {
   request.respect_times = options.respect_times;
   request.overrides = overrides_of(options.scenario);
   check_writable_destination(options.json_file, "--json");
+  check_writable_destination(options.report_file, "--report");
   if (!options.emit_dir.empty())
     prepare_output_directory(options.emit_dir, "--emit"); // before the work, not after it
-  ExploreStudy study = run_explore(request, [&options](const std::string& strategy) {
-    if (!options.quiet)
-      std::cerr << "apqsim explore: " << strategy << " ...\n";
-  });
+  ProgressLine progress(options.quiet);
+  std::string exploring;
+  auto states = [&progress, &exploring](uint64_t found) {
+    progress.show(exploring + ": " + std::to_string(found) + " states explored, " + progress.elapsed());
+  };
+  ExploreStudy study = run_explore(
+      request,
+      [&options, &progress, &exploring](const std::string& strategy) {
+        progress.clear();
+        if (!options.quiet)
+          std::cerr << "apqsim explore: " << strategy << " ...\n";
+        exploring = "explore " + strategy;
+        progress.restart();
+      },
+      progress.enabled() ? std::function<void(uint64_t)>(states) : std::function<void(uint64_t)>());
+  progress.clear();
   if (!options.emit_dir.empty())
     emit_reproducers(study, options.emit_dir);
+  const Json document = explore_json(study);
   if (!options.json_file.empty())
-    write_output_file(options.json_file, explore_json(study).dump(2) + "\n", "--json");
+    write_output_file(options.json_file, document.dump(2) + "\n", "--json");
+  write_report(document, options.report_file, "--report");
   if (!options.quiet)
     std::cout << explore_text(study, options.full_witness);
   if (study.unexpected()) {

@@ -73,6 +73,9 @@ int run_cli(int argc, char** argv) {
              "configs/quickstart.toml --replications 10\n  apqsim compare configs/compare/locking-strategies.toml\n"
              "  apqsim sweep configs/sweeps/reconfig-rate.toml --out results/\n  apqsim explore "
              "configs/explore/abba-stolen.toml --emit repro/\n"
+             "  apqsim compare configs/compare/locking-strategies.toml --report compare.html\n"
+             "  apqsim run configs/seed/abba-deadlock.toml --timeline abba.json   (open it in ui.perfetto.dev)\n"
+             "  apqsim report out.json -o out.html\n"
              "  apqsim check my-scenario.toml\n"
              "  apqsim list cards");
 
@@ -81,7 +84,15 @@ int run_cli(int argc, char** argv) {
   add_scenario_options(*run_cmd, run.scenario);
   run_cmd->add_option("--json", run.json_file, "Write the full result (with its manifest) to this JSON file");
   run_cmd->add_option("--trace", run.trace_file,
-                      "Write every request event (issue, send, start, done, collect, fail) to this CSV file");
+                      "Write every request event (issue, send, start, done, collect, fail, ...) and every "
+                      "control-plane step (attempt, op start/end, lock request/acquire/release with the strategy's "
+                      "file:line, ...) to this CSV file");
+  run_cmd->add_option("--timeline", run.timeline_file,
+                      "Write a timeline of operations, lock waits and holds, and per-guest counters in the Chrome "
+                      "trace-event format (open it in ui.perfetto.dev or chrome://tracing)");
+  run_cmd->add_option("--timeseries", run.timeseries_file,
+                      "Write the per-guest time series (and the baseline's) as long-format CSV");
+  run_cmd->add_option("--report", run.report_file, "Write an HTML report (one self-contained file) of the result");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing on success");
   run_cmd->add_option("--series-window", run.scenario.series_window,
                       "Window of the per-guest time series in the JSON, e.g. 100ms (default: horizon / 500, rounded "
@@ -102,6 +113,7 @@ int run_cli(int argc, char** argv) {
   compare_cmd->add_option("file", compare.file, "Experiment file with a [compare] table")->required();
   compare_cmd->add_option("--json", compare.json_file, "Write the comparison (figures, paired differences) as JSON");
   compare_cmd->add_option("--csv", compare.csv_file, "Write every run's figures as long-format CSV");
+  compare_cmd->add_option("--report", compare.report_file, "Write an HTML report of the comparison");
   compare_cmd->add_option("--replications", compare.replications, "Replications per variant ([compare] replications)");
   compare.jobs = apq::cli::default_jobs();
   compare_cmd->add_option("--jobs,-j", compare.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
@@ -112,6 +124,7 @@ int run_cli(int argc, char** argv) {
       "sweep", "Factors over config keys (grid, zip or list), replicated; resumable, shardable across a cluster");
   sweep_cmd->add_option("file", sweep.file, "Experiment file with a [sweep] table")->required();
   sweep_cmd->add_option("--out,-o", sweep.out_dir, "Output directory (one JSON per point, merged results)")->required();
+  sweep_cmd->add_option("--report", sweep.report_file, "Write an HTML report of the sweep once every point is there");
   sweep_cmd->add_option("--shard", sweep.shard, "Run only slice i of n (i/n, 1-based), e.g. $SLURM_ARRAY_TASK_ID/8");
   sweep.jobs = apq::cli::default_jobs();
   sweep_cmd->add_option("--jobs,-j", sweep.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
@@ -133,6 +146,7 @@ int run_cli(int argc, char** argv) {
       "plan", "Smallest resources (the factors the file names) meeting p99 / loss SLOs under reconfiguration");
   plan_cmd->add_option("file", plan.file, "Experiment file with a [plan] table")->required();
   plan_cmd->add_option("--json", plan.json_file, "Write every candidate's verdicts and figures as JSON");
+  plan_cmd->add_option("--report", plan.report_file, "Write an HTML report of the candidates and their verdicts");
   plan.jobs = apq::cli::default_jobs();
   plan_cmd->add_option("--jobs,-j", plan.jobs, "Runs at once (default: all cores)")->check(CLI::Range(1, 1024));
   plan_cmd->add_flag("-q,--quiet", plan.quiet, "Print nothing on success");
@@ -160,8 +174,17 @@ int run_cli(int argc, char** argv) {
                           "Write one reproducer per strategy and outcome class into this directory (apqsim run "
                           "replays it to that outcome)");
   explore_cmd->add_option("--json", explore.json_file, "Write the result (classes, counts, witnesses) as JSON");
+  explore_cmd->add_option("--report", explore.report_file,
+                          "Write an HTML report of the outcome classes per strategy with their witnesses");
   explore_cmd->add_flag("-v,--full-witness", explore.full_witness, "Print every step of each witness");
   explore_cmd->add_flag("-q,--quiet", explore.quiet, "Print nothing on success");
+
+  apq::cli::ReportCommandOptions report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "HTML report of a result written before (run, compare, plan or explore --json, a sweep's "
+                "results.json): one self-contained file, charts drawn by Chart.js, viewable offline");
+  report_cmd->add_option("result", report.result, "Result JSON file, or a sweep's output directory")->required();
+  report_cmd->add_option("-o,--output", report.output_file, "The HTML file to write")->required();
 
   apq::cli::ScenarioOptions check;
   CLI::App* check_cmd = app.add_subcommand(
@@ -225,6 +248,8 @@ int run_cli(int argc, char** argv) {
     return apq::cli::plan_command(plan);
   if (*analytic_cmd)
     return apq::cli::analytic_command(analytic);
+  if (*report_cmd)
+    return apq::cli::report_command(report);
   return apq::cli::list_command(list_kind);
 }
 

@@ -266,6 +266,7 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
   // The operation is a reconfiguration event: its window, and what it does to the data path (DataPlane::touch).
   const int event = windows_.open(start, label, action.op, describe_target(action, scenario_));
   acting_[sg4::this_actor::get_pid()] = event;
+  const std::string target = describe_target(action, scenario_);
   std::string error;
   for (*attempts = 1;; ++*attempts) {
     if (*attempts > 1) {
@@ -273,6 +274,7 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
       if (gate_)
         gate_->pass(label, "", "retry");
     }
+    note(label, action.op, "attempt", target, action.where);
     error = perform(action, label, rng);
     if (gate_)
       gate_->release(label); // an attempt that failed at once ran no task
@@ -287,7 +289,14 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
     return error; // the task died in the kernel: it never returns, and its window stays open ("hung")
   interpreter_->figures(action.op).completion.record(scheduler_.now() - start);
   windows_.close(event, scheduler_.now(), error.empty() ? "ok" : error, *attempts);
+  note(label, action.op, "outcome", error.empty() ? "ok" : error, action.where);
   return error;
+}
+
+void ControlPlane::note(const std::string& actor, const std::string& op, const std::string& what,
+                        const std::string& detail, const std::string& where) const {
+  if (trace_)
+    trace_(ControlEvent{scheduler_.now(), actor, op, what, detail, where});
 }
 
 std::string ControlPlane::perform(const AdminAction& action, const std::string& label, RandomSource& rng) {
@@ -309,6 +318,7 @@ std::string ControlPlane::perform(const AdminAction& action, const std::string& 
     // The adapter leaves (or rejoins) the configuration in the hardware now; the rescan follows.
     if (gate_)
       gate_->pass(label, "", *begin.card_online ? "card returns" : "card leaves");
+    note(label, action.op, *begin.card_online ? "card_online" : "card_offline", hex_id(action.id), action.where);
     interpreter_->state().host.set_hw_online(action.id, *begin.card_online);
     if (*begin.card_online)
       data_.card_online(action.id);

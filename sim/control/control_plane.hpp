@@ -40,7 +40,11 @@ public:
   /** Starts the timeline's admins, the random admin processes and the AP bus's periodic scans; hooks the guests'
    *  AQIC intercepts. */
   void start();
-  void set_trace(ControlTraceSink sink) { interpreter_->set_trace(std::move(sink)); }
+  /** Every step of every task (the interpreter's events), and per admin operation its attempts and outcome. */
+  void set_trace(ControlTraceSink sink) {
+    trace_ = sink;
+    interpreter_->set_trace(std::move(sink));
+  }
 
   /** What happened, for the results. */
   ControlResult result() const;
@@ -65,6 +69,9 @@ private:
   std::string perform(const AdminAction& action, const std::string& label, RandomSource& rng);
   void on_aqic(uint32_t guest, uint32_t queue);
   std::optional<AdminAction> random_action(const RandomAdmin& admin, RandomSource& rng) const;
+  /** An event of the driver itself (attempt, outcome, card_offline, card_online), for the trace. */
+  void note(const std::string& actor, const std::string& op, const std::string& what, const std::string& detail,
+            const std::string& where) const;
   /** Starts an actor; none past [limits] admin_actors (then overload() says so, and nullptr is returned). */
   simgrid::s4u::ActorPtr spawn(const std::string& label, std::function<void()> body);
 
@@ -81,6 +88,7 @@ private:
   std::vector<TimelineOutcome> timeline_;
   uint64_t actor_count_ = 0;
   std::string overload_; ///< set when [limits] admin_actors stopped operations from starting
+  ControlTraceSink trace_;
 };
 
 } // namespace apq

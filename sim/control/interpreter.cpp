@@ -182,11 +182,15 @@ int ControlInterpreter::guest_of(const OpContext& ctx) const {
 bool ControlInterpreter::finish_frame(Task& task, std::string error) {
   for (;;) {
     Frame& frame = task.frames.back();
-    // Leaving, on success or as the kernel's "goto out_unlock": what is held is released, most recent first.
+    // Leaving, on success or as the kernel's "goto out_unlock": what is held is released, most recent first, from
+    // the step that failed (or the operation's end).
+    const Cursor& cursor = frame.cursors.back();
+    const std::string& from = error.empty() || cursor.pc == 0 ? frame.op->where : (*cursor.steps)[cursor.pc - 1].where;
     for (auto it = frame.held.rbegin(); it != frame.held.rend(); ++it)
       if (it->lock >= 0) {
         const bool rwsem = locks_.kind(it->lock) == LockKind::rwsem;
-        note(frame, it->mode == LockMode::read ? "up_read" : rwsem ? "up_write" : "unlock", locks_.name(it->lock));
+        const char* release = it->mode == LockMode::read ? "up_read" : rwsem ? "up_write" : "unlock";
+        note(frame, release, locks_.name(it->lock), from);
         locks_.unlock(task.id, it->lock, now_);
       }
     frame.held.clear();

@@ -49,24 +49,6 @@ CompareSpec read_compare_spec(const std::filesystem::path& file) {
 
 namespace {
 
-// The columns of the comparison: (label, path, kind).
-struct Column {
-  const char* label;
-  const char* path;
-  FigureKind kind;
-};
-const Column kColumns[] = {
-    {"loss", "summary.throughput_loss", FigureKind::fraction},
-    {"p99", "summary.latency_s.p99", FigureKind::duration},
-    {"p999", "summary.latency_s.p999", FigureKind::duration},
-    {"extra delay", "reconfiguration.impact.all.extra_delay_request_s", FigureKind::duration},
-    {"failed", "reconfiguration.impact.all.failed", FigureKind::count},
-    {"EBUSY", "derived.ebusy", FigureKind::count},
-    {"retries", "derived.retries", FigureKind::count},
-    {"lock wait", "derived.lock_wait_s", FigureKind::duration},
-    {"violations", "derived.violations", FigureKind::count},
-};
-
 bool is_quantile(const std::string& path) {
   return path.ends_with(".p50") || path.ends_with(".p90") || path.ends_with(".p99") || path.ends_with(".p999") ||
          path.ends_with(".p9999");
@@ -118,7 +100,7 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
   // The table's comparisons, corrected for their number.
   const double alpha = 1 - spec.confidence;
   for (std::size_t v = 1; v < figures.size(); ++v)
-    for (const Column& c : kColumns) {
+    for (const KeyFigure& c : key_figures()) {
       std::vector<double> differences;
       for (std::size_t r = 0; r < std::min(figures[v].size(), figures[0].size()); ++r) {
         const auto a = figures[v][r].find(c.path), b = figures[0][r].find(c.path);
@@ -177,17 +159,15 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
 
 namespace {
 
-std::string cell(const ReplicatedFigures& figures, const Column& column) {
+std::string cell(const ReplicatedFigures& figures, const KeyFigure& column) {
   const auto it = figures.intervals.find(column.path);
   if (it == figures.intervals.end())
     return "-";
-  const ConfidenceInterval& ci = it->second;
-  if (figures.methods.contains(column.path) && figures.methods.at(column.path) == "exceedance")
-    return format_bounds(ci.mean, ci.lower, ci.upper, column.kind);
-  return format_interval(ci.mean, ci.half_width, column.kind);
+  const auto method = figures.methods.find(column.path);
+  return format_figure(it->second, method == figures.methods.end() ? "" : method->second, column.kind);
 }
 
-std::string difference_cell(const CompareResult& result, std::size_t v, const Column& column) {
+std::string difference_cell(const CompareResult& result, std::size_t v, const KeyFigure& column) {
   for (const PairedComparison& pc : result.comparisons)
     if (pc.variant == v && pc.path == column.path) {
       std::string text = format_interval(pc.difference.mean, pc.difference.half_width, column.kind);
@@ -216,7 +196,7 @@ std::string compare_table(const CompareResult& result) {
          "(issued in an operation's window or touched by it)\n\n";
   std::snprintf(line, sizeof line, "%-16s", "variant");
   out << line;
-  for (const Column& c : kColumns) {
+  for (const KeyFigure& c : key_figures()) {
     std::snprintf(line, sizeof line, " %22s", c.label);
     out << line;
   }
@@ -224,7 +204,7 @@ std::string compare_table(const CompareResult& result) {
   for (std::size_t v = 0; v < result.spec.variants.size(); ++v) {
     std::snprintf(line, sizeof line, "%-16.16s", result.spec.variants[v].name.c_str());
     out << line;
-    for (const Column& c : kColumns) {
+    for (const KeyFigure& c : key_figures()) {
       std::snprintf(line, sizeof line, " %22s", cell(result.figures[v], c).c_str());
       out << line;
     }
@@ -239,7 +219,7 @@ std::string compare_table(const CompareResult& result) {
   for (std::size_t v = 1; v < result.spec.variants.size(); ++v) {
     std::snprintf(line, sizeof line, "%-16.16s", result.spec.variants[v].name.c_str());
     out << line;
-    for (const Column& c : kColumns) {
+    for (const KeyFigure& c : key_figures()) {
       std::snprintf(line, sizeof line, " %22s", difference_cell(result, v, c).c_str());
       out << line;
     }

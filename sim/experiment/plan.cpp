@@ -67,6 +67,18 @@ std::string Slo::label() const {
   return out;
 }
 
+std::string Slo::measure() const {
+  switch (kind) {
+  case Kind::quantile:
+    return "P(T > " + units::format_duration(limit) + ")";
+  case Kind::loss:
+    return "completed-request deficit";
+  case Kind::failed:
+    break;
+  }
+  return "failed fraction";
+}
+
 PlanSpec read_plan_spec(const std::filesystem::path& file) {
   const toml::table table = load_resolved_table(file);
   const ConfigNode root(table, "", file.string());
@@ -254,11 +266,7 @@ SloVerdict judge(const Slo& slo, const Scenario& scenario, const std::vector<Rep
     v.compared_with = slo.limit;
   }
   const double limit = v.compared_with;
-  std::string what;
-  if (slo.kind == Slo::Kind::quantile)
-    what = "P(T > " + units::format_duration(slo.limit) + ") = ";
-  else
-    what = slo.kind == Slo::Kind::loss ? "completed-request deficit " : "failed fraction ";
+  std::string what = slo.measure() + (slo.kind == Slo::Kind::quantile ? " = " : " ");
   what += percent(v.estimate) + " [" + percent(v.lower) + ", " + percent(v.upper) + "]";
   if (v.upper <= limit) {
     v.verdict = SloVerdict::Verdict::meets;
@@ -299,13 +307,16 @@ double per_slo_level(const PlanSpec& spec) {
 
 } // namespace
 
-PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options) {
+PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options,
+                    const std::function<void(std::size_t, const PlanCandidate&)>& on_candidate) {
   PlanResult result;
   result.file = file;
   result.spec = spec;
   result.outcomes.reserve(spec.candidates.size());
   const double level = per_slo_level(spec);
   for (const PlanCandidate& candidate : result.spec.candidates) {
+    if (on_candidate)
+      on_candidate(result.outcomes.size(), candidate);
     CandidateOutcome outcome;
     outcome.candidate = &candidate;
     const Scenario scenario = load_scenario(file, candidate.overrides);
@@ -423,6 +434,7 @@ std::string plan_report(const PlanResult& result) {
 
 Json plan_json(const PlanResult& result) {
   Json out;
+  out["file"] = result.file.string();
   const PlanSpec& spec = result.spec;
   out["replications"] = spec.replications;
   out["confidence"] = spec.confidence;
@@ -451,6 +463,7 @@ Json plan_json(const PlanResult& result) {
     for (const SloVerdict& v : o.verdicts) {
       Json j{{"slo", v.slo->label()}, {"verdict", verdict_name(v.verdict)}, {"text", v.text}};
       if (v.verdict != SloVerdict::Verdict::not_applicable) {
+        j["measure"] = v.slo->measure();
         j["estimate"] = v.estimate;
         j["lower"] = v.lower;
         j["upper"] = v.upper;

@@ -35,6 +35,8 @@ struct Slo {
   double quantile = 0.99;          ///< for Kind::quantile
   double limit = 0;                ///< seconds (quantile), or a fraction
   std::string label() const;       ///< "web p99 <= 1ms"
+  /** The fraction a verdict estimates: "P(T > 1ms)", "completed-request deficit", "failed fraction". */
+  std::string measure() const;
 };
 
 struct PlanSpec {
@@ -86,7 +88,10 @@ struct PlanResult {
   std::vector<const CandidateOutcome*> undecided;    ///< undecided ones before the answer
 };
 
-PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options);
+/** Judges the candidates smallest first, until one meets the SLOs; `on_candidate` is told each candidate (with its
+ *  position in the search) before it is judged. */
+PlanResult run_plan(const std::filesystem::path& file, const PlanSpec& spec, const ExperimentOptions& options,
+                    const std::function<void(std::size_t, const PlanCandidate&)>& on_candidate = {});
 std::string plan_report(const PlanResult& result);
 Json plan_json(const PlanResult& result);
 /** Statistical warnings of every simulated candidate (and too few replications), for stderr. */

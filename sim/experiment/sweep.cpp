@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -77,6 +78,11 @@ SweepSpec read_sweep_spec(const fs::path& file) {
   if (spec.replications < 1)
     sweep.fail("replications", "at least 1");
   spec.confidence = sweep.number_or("confidence", spec.confidence);
+  if (auto slo = sweep.table_opt("slo"))
+    for (const std::string& path : slo->keys()) {
+      const toml::node* value = slo->raw(path);
+      spec.slo[path] = value != nullptr && value->is_string() ? slo->duration(path) : slo->number(path);
+    }
   if (spec.mode == "list") {
     if (!sweep.has("points"))
       sweep.fail("mode = \"list\" needs [[sweep.points]] tables, each with set = { \"path\" = value, ... }");
@@ -205,6 +211,8 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
       doc["warnings"] = warnings_json(summary.warnings);
       for (const StatWarning& w : summary.warnings)
         run.warnings.push_back(StatWarning{w.figure, "point " + std::to_string(point.index) + ": " + w.message});
+      if (!spec.slo.empty())
+        doc["slo"] = spec.slo;
       Json& out = doc["figures"];
       out = Json::object();
       for (const auto& [path, ci] : summary.intervals) {
@@ -277,6 +285,8 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
   csv << ",metric,mean,half_width,lower,upper,n\n";
   Json merged;
   merged["sweep_id"] = id;
+  if (points.begin()->second.contains("slo"))
+    merged["slo"] = points.begin()->second["slo"];
   merged["points"] = Json::array();
   for (const auto& [index, doc] : points) {
     for (const auto& [metric, ci] : doc.at("figures").items()) {
@@ -305,6 +315,60 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
   write_output_file(out_dir / "results.csv", csv.str(), "--out");
   write_output_file(out_dir / "results.json", merged.dump(1) + "\n", "--out");
   return points.size();
+}
+
+std::string sweep_table(const Json& results) {
+  const Json& points = results.at("points");
+  if (points.empty())
+    return "";
+  std::vector<std::string> factors; // every factor some point sets (list mode: points may set different keys)
+  for (const Json& point : points)
+    for (const auto& [path, value] : point.at("factors").items())
+      if (std::find(factors.begin(), factors.end(), path) == factors.end())
+        factors.push_back(path);
+  // Columns as wide as their widest cell.
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header{"point"};
+  header.insert(header.end(), factors.begin(), factors.end());
+  for (const KeyFigure& f : key_figures())
+    header.emplace_back(f.label);
+  rows.push_back(header);
+  for (const Json& point : points) {
+    std::vector<std::string> row{std::to_string(point.at("point").get<std::size_t>())};
+    for (const std::string& f : factors)
+      row.push_back(point.at("factors").value(f, std::string("-")));
+    const Json& figures = point.at("figures");
+    for (const KeyFigure& f : key_figures()) {
+      if (!figures.contains(f.path)) {
+        row.emplace_back("-");
+        continue;
+      }
+      const Json& ci = figures.at(f.path);
+      auto number = [](const Json& j) { return j.is_number() ? j.get<double>() : std::nan(""); };
+      row.push_back(
+          format_figure(ConfidenceInterval{number(ci.at("mean")), number(ci.at("half_width")), number(ci.at("lower")),
+                                           number(ci.at("upper")), ci.at("n").get<int>()},
+                        ci.value("method", ""), f.kind));
+    }
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(header.size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
+  std::ostringstream out;
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const std::size_t pad = width[c] - row[c].size();
+      // Text columns (point, factors) to the left, figures to the right.
+      if (c <= factors.size())
+        out << row[c] << std::string(pad, ' ');
+      else
+        out << std::string(pad, ' ') << row[c];
+      out << (c + 1 < row.size() ? "  " : "\n");
+    }
+  }
+  return out.str();
 }
 
 } // namespace apq

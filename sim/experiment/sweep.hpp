@@ -21,6 +21,8 @@ struct SweepSpec {
   std::vector<SweepPoint> points;
   int replications = 1;
   double confidence = 0.95;
+  /** [sweep.slo]: figure path -> limit ("summary.latency_s.p99" = "2ms"), drawn as a line in the report. */
+  std::map<std::string, double> slo;
 };
 
 SweepSpec read_sweep_spec(const std::filesystem::path& file);
@@ -44,5 +46,9 @@ SweepRun run_sweep(const std::filesystem::path& file, const SweepSpec& spec, con
 /** Joins the point files of several directories (shards of one sweep) into `out_dir`/results.{csv,json}.
  * Throws std::runtime_error if they come from different sweeps or a point is missing. Returns the point count. */
 std::size_t merge_sweep(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out_dir);
+
+/** The results table `apqsim sweep` ends with: a row per point (its factor values), the key figures with their
+ *  intervals. `results` is a merged results.json document. */
+std::string sweep_table(const Json& results);
 
 } // namespace apq

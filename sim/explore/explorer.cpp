@@ -96,6 +96,7 @@ struct Explorer::Impl {
   State root;                                  // where the search starts
   std::vector<int> prologue;                   // the steps from initial to root
   std::vector<ControlEvent>* events = nullptr; // narration: the trace of the transition running
+  std::function<void(uint64_t)> progress;      // states so far, every few thousand transitions
 
   // --- transitions ---------------------------------------------------------------------------------------------
 
@@ -381,6 +382,8 @@ ExploreResult Explorer::Impl::search() {
     child.state.preemptions = f2.state.preemptions;
     execute(child.state, i);
     ++transitions;
+    if (progress && (transitions & 0xfff) == 0)
+      progress(nodes.size());
     const Fingerprint full = fingerprint(child.state, true);
     auto found = index.find(full);
     if (found == index.end()) {
@@ -577,6 +580,10 @@ Explorer::~Explorer() = default;
 
 ExploreResult Explorer::run() {
   return impl_->search();
+}
+
+void Explorer::set_progress(std::function<void(uint64_t states)> callback) {
+  impl_->progress = std::move(callback);
 }
 
 std::vector<WitnessStep> Explorer::narrate(const std::vector<int>& schedule) {

@@ -21,6 +21,7 @@
 #include "sim/scenario/scenario.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,8 @@ public:
   Explorer& operator=(const Explorer&) = delete;
 
   ExploreResult run();
+  /** Told the states found so far, now and then during run(): a progress line. */
+  void set_progress(std::function<void(uint64_t states)> callback);
   /** The steps of `schedule` (agent indices) from the initial state, narrated. */
   std::vector<WitnessStep> narrate(const std::vector<int>& schedule);
   /** The outcome the last narrated schedule ended in. */

@@ -290,7 +290,8 @@ bool ExploreStudy::unexpected() const {
                      [](const StrategyExploration& s) { return !s.unexpected.empty(); });
 }
 
-ExploreStudy run_explore(const ExploreRequest& request, const std::function<void(const std::string&)>& progress) {
+ExploreStudy run_explore(const ExploreRequest& request, const std::function<void(const std::string&)>& progress,
+                         const std::function<void(uint64_t states)>& states) {
   ExploreStudy study;
   study.file = request.file;
   const Scenario base = load_scenario(request.file, request.overrides);
@@ -312,6 +313,7 @@ ExploreStudy run_explore(const ExploreRequest& request, const std::function<void
     auto expect = spec.expect.find(choice.label);
     run.expect = expect != spec.expect.end() ? expect->second : scenario->run.expect;
     Explorer explorer(*scenario, *scenario->control.strategy, spec.limits);
+    explorer.set_progress(states);
     run.result = explorer.run();
     for (const OutcomeClass& c : run.result.classes) {
       auto [it, inserted] = ids.try_emplace(c.outcome.key, static_cast<int>(study.classes.size()) + 1);

@@ -58,7 +58,10 @@ struct ExploreStudy {
 
 /** Reads the scenario and its [explore] table, explores under each strategy; `progress` hears of each strategy
  *  as it starts. Bad input throws ConfigError (file:line:col, or the flag). */
-ExploreStudy run_explore(const ExploreRequest& request, const std::function<void(const std::string&)>& progress = {});
+/** `progress` is told each strategy before it is explored, `states` the states its search found so far, now and
+ *  then. */
+ExploreStudy run_explore(const ExploreRequest& request, const std::function<void(const std::string&)>& progress = {},
+                         const std::function<void(uint64_t states)>& states = {});
 
 /** The report: per strategy the search figures and each outcome class with its shortest witness (condensed to the
  *  switches between operations and the steps that matter, unless `full_witness`); then strategies x classes. */

@@ -1,5 +1,7 @@
 #pragma once
-// apqsim as a process, for the CLI tests: what a user types and what comes back.
+// apqsim as a process, for the CLI tests: what a user types and what comes back, and the files it writes.
+
+#include "../temp_dir_test.hpp"
 
 #include <array>
 #include <cstdio>
@@ -12,14 +14,16 @@
 
 namespace apq::test {
 
+namespace fs = std::filesystem;
+
 struct Outcome {
   int code;        ///< the exit code; 128 + N when a signal N ended it (as a shell reports it)
   std::string out; ///< stdout and stderr together
 };
 
-/** Runs `apqsim ARGS` in `dir` (the source tree by default). */
-inline Outcome apqsim(const std::string& args, const std::string& dir = APQSIM_SOURCE_DIR) {
-  const std::string command = "cd " + dir + " && " + APQSIM_BINARY + " " + args + " 2>&1";
+/** Runs a shell command line in `dir` (the source tree by default). */
+inline Outcome shell(const std::string& command_line, const std::string& dir = APQSIM_SOURCE_DIR) {
+  const std::string command = "cd " + dir + " && " + command_line + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
   std::array<char, 4096> buffer{};
@@ -27,6 +31,11 @@ inline Outcome apqsim(const std::string& args, const std::string& dir = APQSIM_S
     out.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+/** Runs `apqsim ARGS` (ARGS as on a shell command line) in `dir` (the source tree by default). */
+inline Outcome apqsim(const std::string& args, const std::string& dir = APQSIM_SOURCE_DIR) {
+  return shell(std::string(APQSIM_BINARY) + " " + args, dir);
 }
 
 /** apqsim started in the background (stdout and stderr to `log`), for tests that signal it while it runs. */
@@ -54,5 +63,8 @@ inline std::string slurp(const std::filesystem::path& file) {
   text << in.rdbuf();
   return text.str();
 }
+
+/** apqsim from the command line, with a fresh directory of its own. */
+class Cli : public TempDirTest {};
 
 } // namespace apq::test

@@ -13,24 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using apq::test::apqsim;
+using apq::test::Cli;
 using apq::test::Outcome;
 using apq::test::slurp;
-
-class Cli : public ::testing::Test {
-protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("apqsim-cli-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return dir_ / name;
-  }
-  fs::path dir_;
-};
 
 const char* const kSmall = R"([run]
 horizon = "2s"
@@ -143,7 +128,8 @@ TEST_F(Cli, TraceFileListsRequestEvents) {
   const Outcome r = apqsim("run -q " + config.string() + " --trace " + (dir_ / "t.csv").string());
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string trace = slurp(dir_ / "t.csv");
-  EXPECT_EQ(trace.rfind("time_s,event,guest,request,adapter,domain\n0.", 0), 0u) << trace.substr(0, 200);
+  EXPECT_EQ(trace.rfind("time_s,event,guest,request,adapter,domain,actor,op,lock,detail,where\n0.", 0), 0u)
+      << trace.substr(0, 200);
   EXPECT_NE(trace.find(",collect,web,"), std::string::npos);
 }
 

@@ -22,16 +22,8 @@ Json read_json(const fs::path& file) {
   return Json::parse(in);
 }
 
-class ExploreCli : public ::testing::Test {
+class ExploreCli : public apq::test::TempDirTest {
 protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("apqsim-explore-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   /** Replays every reproducer in `repro` with apqsim run; each must follow its schedule to its class. */
   void replay_all(const fs::path& repro, std::size_t expected_files) {
     std::size_t files = 0;
@@ -49,8 +41,6 @@ protected:
     }
     EXPECT_EQ(files, expected_files);
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ExploreCli, EveryReproducerOfTheSeedRaceReplaysToItsOutcome) {

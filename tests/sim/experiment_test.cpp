@@ -1,6 +1,7 @@
 // Experiments: replications and their seeds, common random numbers across variants, the stopping rule, sweep
 // resume and sharding. Every run happens in forked children (this process never creates an engine).
 
+#include "../temp_dir_test.hpp"
 #include "models/analytic/queueing_formulas.hpp"
 #include "sim/experiment/compare.hpp"
 #include "sim/experiment/plan.hpp"
@@ -190,13 +191,10 @@ TEST(Experiment, RunsShortAgainstTheLatencysCorrelationTimeAreWarnedAbout) {
     EXPECT_FALSE(w.figure.empty()) << "no warning about the runs themselves: " << w.message;
 }
 
-class SweepFiles : public ::testing::Test {
+class SweepFiles : public test::TempDirTest {
 protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("apqsim-sweep-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     std::ofstream(dir_ / "sweep.toml") << "include = \"" << test::source_dir() << R"(/configs/validation/mmc.toml"
 [run]
 horizon = "4s"
@@ -212,8 +210,6 @@ path = "run.seed"
 values = [1, 1, 1]
 )";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
 };
 
 TEST_F(SweepFiles, ResumeSkipsFinishedPointsAndShardsMergeToTheSameResults) {
