@@ -240,7 +240,7 @@ void TimelineBuilder::counters(const Json& series) {
   }
 }
 
-Json TimelineBuilder::finish(const Json& result) {
+std::string TimelineBuilder::finish(const Json& result) {
   const double end = options_.horizon;
   for (std::size_t t = 0; t < tracks_.size(); ++t)
     if (!tracks_[t].stack.empty())
@@ -322,7 +322,24 @@ Json TimelineBuilder::finish(const Json& result) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [this](std::size_t a, std::size_t b) { return events_[a].time < events_[b].time; });
-  Json trace_events = std::move(metadata);
+  // Written as text, an event a line: a storm's timeline has a few hundred thousand events, and a JSON tree of them
+  // would take several times the memory of the text.
+  Json other{{"generator", "apqsim"}};
+  if (result.contains("manifest")) {
+    const Json& m = result["manifest"];
+    for (const char* key : {"version", "git_commit", "config_file", "config_sha256", "seed"})
+      if (m.contains(key))
+        other[key] = m[key].is_string() ? m[key].get<std::string>() : m[key].dump();
+  }
+  std::string text = "{\"displayTimeUnit\": \"ns\", \"otherData\": " + other.dump() + ", \"traceEvents\": [\n";
+  bool first = true;
+  auto add = [&text, &first](const Json& event) {
+    text += first ? "" : ",\n";
+    text += event.dump();
+    first = false;
+  };
+  for (const Json& e : metadata)
+    add(e);
   for (std::size_t i : order) {
     const Event& e = events_[i];
     if (e.phase == 0)
@@ -338,16 +355,9 @@ Json TimelineBuilder::finish(const Json& result) {
       out["s"] = std::string(1, e.scope);
     if (e.phase != 'E' && !e.args.is_null())
       out["args"] = e.args;
-    trace_events.push_back(std::move(out));
+    add(out);
   }
-  Json other{{"generator", "apqsim"}};
-  if (result.contains("manifest")) {
-    const Json& m = result["manifest"];
-    for (const char* key : {"version", "git_commit", "config_file", "config_sha256", "seed"})
-      if (m.contains(key))
-        other[key] = m[key].is_string() ? m[key].get<std::string>() : m[key].dump();
-  }
-  return Json{{"displayTimeUnit", "ns"}, {"otherData", other}, {"traceEvents", std::move(trace_events)}};
+  return text + "\n]}\n";
 }
 
 } // namespace apq

@@ -35,8 +35,8 @@ public:
 
   /** Closes what is still open at the horizon (operations that never returned are "hung", or "oops" for a task
    *  that died in the kernel), adds the counters from `result`'s series and its manifest, and returns the trace
-   *  document. `result` is the run's JSON document (to_json). */
-  Json finish(const Json& result);
+   *  document as JSON text. `result` is the run's JSON document (to_json). */
+  std::string finish(const Json& result);
 
 private:
   struct Event {

@@ -3,8 +3,8 @@
 // row each. Request rows fill guest, request, adapter, domain; control rows fill actor, op, lock, detail, where.
 //
 //   time_s,event,guest,request,adapter,domain,actor,op,lock,detail,where
-//   1.000000000,op_start,,,,,admin-apmask,apmask_store,,,configs/strategies/naive-mutex.toml:31:1
-//   1.000000000,lock_request,,,,,admin-apmask,apmask_store,ap_perms,lock,configs/strategies/naive-mutex.toml:36:3
+//   1.000000000,op_start,,,,,admin-apmask,apmask_store,,,configs/strategies/naive-mutex.toml:40:1
+//   1.000000000,lock_request,,,,,admin-apmask,apmask_store,ap_perms,lock,configs/strategies/naive-mutex.toml:46:3
 //   1.000004321,collect,web,17,0,3,,,,,
 //
 // Control events: attempt / outcome (an admin operation, retries included; detail: its target / its result),

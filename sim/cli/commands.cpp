@@ -266,7 +266,7 @@ int run_command(const RunCommandOptions& options) {
     if (!options.json_file.empty())
       write_output_file(options.json_file, document.dump(2) + "\n", "--json");
     if (timeline)
-      write_output_file(options.timeline_file, timeline->finish(document).dump() + "\n", "--timeline");
+      write_output_file(options.timeline_file, timeline->finish(document), "--timeline");
     if (!options.timeseries_file.empty())
       write_output_file(options.timeseries_file, timeseries_csv(document), "--timeseries");
     write_report(document, options.report_file, "--report");

@@ -19,10 +19,21 @@ Json read_result_file(const std::string& file) {
     throw ConfigError(file, std::string("cannot read the result file: ") + std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
+  const std::string json = text.str();
   try {
-    return Json::parse(text.str());
+    return Json::parse(json);
   } catch (const Json::parse_error& e) {
-    throw ConfigError(file, std::string("not a JSON document (") + e.what() + ")");
+    // Located as every input error is: file:line:column of the first byte that is not JSON.
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < json.size(); ++i) {
+      column = json[i] == '\n' ? 1 : column + 1;
+      line += json[i] == '\n';
+    }
+    const std::string what = e.what();
+    const std::size_t reason = what.find("syntax error");
+    throw ConfigError(file + ":" + std::to_string(line) + ":" + std::to_string(column),
+                      "not a JSON result document: " + (reason == std::string::npos ? what : what.substr(reason)) +
+                          " (apqsim report reads what --json wrote, or a sweep's results.json)");
   }
 }
 

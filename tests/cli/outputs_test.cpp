@@ -119,7 +119,7 @@ TEST_F(Cli, ReportRefusesWhatIsNotAResult) {
   const fs::path text = write("notes.json", "this is not JSON");
   Outcome r = apqsim("report " + text.string() + " -o " + (dir_ / "x.html").string());
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.out.find("notes.json: error: not a JSON document"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("notes.json:1:2: error: not a JSON result document"), std::string::npos) << r.out;
   const fs::path other = write("other.json", "{\"name\": \"something else\"}");
   r = apqsim("report " + other.string() + " -o " + (dir_ / "x.html").string());
   EXPECT_EQ(r.code, 2);

@@ -60,7 +60,7 @@ TEST(Timeline, OutOfOrderReleaseStaysNested) {
   b.on_control(ev(4, "admin", "unlock", "B", "assign_adapter", "s.toml:5:3"));
   b.on_control(ev(5, "admin", "end", "ok", "assign_adapter", "s.toml:1:1"));
   b.on_control(ev(5, "admin", "outcome", "ok"));
-  const test::TimelineCheck check = check_timeline(b.finish(Json::object()));
+  const test::TimelineCheck check = check_timeline(Json::parse(b.finish(Json::object())));
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
 
   EXPECT_TRUE(named(check, "wait A").empty());
@@ -102,7 +102,7 @@ TEST(Timeline, AdminSliceCarriesResultErrnoAndAttempts) {
   b.on_control(ev(2, "assigner#3", "start"));
   b.on_control(ev(2.5, "assigner#3", "end", "ok"));
   b.on_control(ev(2.5, "assigner#3", "outcome", "ok"));
-  const Json trace = b.finish(Json::object());
+  const Json trace = Json::parse(b.finish(Json::object()));
   const test::TimelineCheck check = check_timeline(trace);
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
   const auto admin = named(check, "assign_adapter 0x02 -> mdev web");
@@ -132,7 +132,7 @@ TEST(Timeline, WhatNeverEndsIsClosedAtTheHorizon) {
   start_holding(b, 1, "apmask_store", "+0x01", "ap_perms");
   b.on_control(ev(1.2, "admin", "lock", "matrix", "apmask_store"));
   b.on_control(ev(1.2, "admin", "deadlock", "admin holds ap_perms, wants matrix", "apmask_store"));
-  const test::TimelineCheck check = check_timeline(b.finish(Json::object()));
+  const test::TimelineCheck check = check_timeline(Json::parse(b.finish(Json::object())));
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
   for (const TimelineSlice& s : check.slices)
     EXPECT_DOUBLE_EQ(s.end, 3e6) << s.name;
@@ -157,7 +157,7 @@ TEST(Timeline, ActorsOfOneAdminShareLanesOnlyOnceDone) {
   op("assigner#2", 0.5, 2);
   op("assigner#3", 1.5, 3);
   op("assigner#4", 3, 4);
-  const Json trace = b.finish(Json::object());
+  const Json trace = Json::parse(b.finish(Json::object()));
   const test::TimelineCheck check = check_timeline(trace);
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
   const auto slices = named(check, "assign_adapter");
@@ -179,7 +179,7 @@ TEST(Timeline, CountersComeFromTheSeries) {
   TimelineBuilder b = builder(2.5);
   const Json result = Json::parse(R"({"series": {"window_s": 1, "guests": {"web": {"completed": [3, 1, 0],
       "failed": [0, 0, 2], "in_flight": [2, 0, 1], "usable_queues": [4, 2, 4]}}, "all": {}}})");
-  const Json trace = b.finish(result);
+  const Json trace = Json::parse(b.finish(result));
   const test::TimelineCheck check = check_timeline(trace);
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
   std::map<std::string, std::vector<std::pair<double, double>>> counters;
@@ -217,7 +217,7 @@ TEST(Timeline, ReadAndWriteHoldsOfAnRwSemaphore) {
   b.on_control(ev(4, "admin", "acquired", lock, "unset_kvm"));
   b.on_control(ev(5, "admin", "up_write", lock, "unset_kvm"));
   b.on_control(ev(5, "admin", "end", "ok", "unset_kvm"));
-  const test::TimelineCheck check = check_timeline(b.finish(Json::object()));
+  const test::TimelineCheck check = check_timeline(Json::parse(b.finish(Json::object())));
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
   const auto reads = named(check, "read " + lock);
   ASSERT_EQ(reads.size(), 2u);
@@ -246,7 +246,7 @@ TEST(Timeline, ATaskThatDiesKeepsItsLocksToTheHorizon) {
   TimelineBuilder b = builder(3);
   start_holding(b, 1, "unset_kvm", "mdev web", "matrix");
   b.on_control(ev(1.5, "admin", "oops", "NULL pointer dereference", "unset_kvm", "s.toml:9:3"));
-  const test::TimelineCheck check = check_timeline(b.finish(Json::object()));
+  const test::TimelineCheck check = check_timeline(Json::parse(b.finish(Json::object())));
   EXPECT_TRUE(check.problems.empty()) << check.problems.front();
   EXPECT_EQ(named(check, "unset_kvm")[0].args["result"], "oops");
   EXPECT_DOUBLE_EQ(named(check, "hold matrix")[0].end, 3e6);
@@ -267,7 +267,7 @@ TimelineRun timeline_of(const Scenario& scenario) {
   RunOptions options;
   options.control_trace = [&b](const ControlEvent& e) { b.on_control(e); };
   const Json result = to_json(simulate(scenario, options));
-  return TimelineRun{b.finish(result), result};
+  return TimelineRun{Json::parse(b.finish(result)), result};
 }
 
 Scenario seed(const std::string& file, const std::vector<ConfigOverride>& overrides = {}) {
