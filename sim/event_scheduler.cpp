@@ -1,17 +1,20 @@
 #include "sim/event_scheduler.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <simgrid/kernel/Timer.hpp>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/simix.hpp>
 #include <stdexcept>
+#include <xbt/config.hpp>
 
 namespace apq {
 
 using simgrid::kernel::timer::Timer;
 
-EventScheduler::EventScheduler(double horizon) : horizon_(horizon) {}
+EventScheduler::EventScheduler(double horizon)
+    : horizon_(horizon), wake_margin_(2 * simgrid::config::get_value<double>("surf/precision")) {}
 
 EventScheduler::~EventScheduler() {
   // A timer left armed would call back into a dead object if the engine ran on.
@@ -21,6 +24,23 @@ EventScheduler::~EventScheduler() {
 
 double EventScheduler::now() const {
   return running_ ? now_ : simgrid::s4u::Engine::get_clock();
+}
+
+void EventScheduler::actor_woke(double date) {
+  const auto it = wake_dates_.find(date);
+  if (it == wake_dates_.end())
+    throw std::logic_error("EventScheduler: an actor woke from a sleep it had not announced");
+  wake_dates_.erase(it);
+}
+
+void EventScheduler::in_engine(Callback work) {
+  if (!running_ || now_ <= simgrid::s4u::Engine::get_clock()) {
+    work();
+    actor_runnable_ = running_; // the rest of this round runs only what is due at SimGrid's clock
+    return;
+  }
+  in_engine_.push_back(std::move(work));
+  in_engine_date_ = now_;
 }
 
 void EventScheduler::at(double date, Callback callback) {
@@ -43,19 +63,38 @@ void EventScheduler::at(double date, Callback callback) {
     arm();
 }
 
+bool EventScheduler::may_run(double date, double clock) const {
+  if (date <= clock)
+    return true;
+  if (!in_engine_.empty()) // an actor starts at that date: finish the date, then let SimGrid get there
+    return date <= in_engine_date_;
+  if (actor_runnable_)
+    return false;
+  if (!exclusive_ && wake_dates_.size() + blocked_ != simgrid::s4u::Engine::get_instance()->get_actor_count())
+    return false; // some actor may run before that date: only its own round is safe
+  if (!wake_dates_.empty() && date >= *wake_dates_.begin() - (wake_margin_ + 1e-12 * date))
+    return false; // that actor wakes first (or in the same round)
+  if (!exclusive_ && clock > 0 && date > 2 * clock)
+    return false;                           // see step_date()
+  const double other_timer = Timer::next(); // -1 when none
+  return other_timer < 0 || date < other_timer;
+}
+
 void EventScheduler::run_due_events() {
   armed_ = nullptr; // SimGrid deletes a timer once it fired
   const double clock = simgrid::s4u::Engine::get_clock();
-  auto may_run = [this, clock](double date) {
-    if (date <= clock)
-      return true;
-    if (!exclusive_)
-      return false;
-    const double other_timer = Timer::next(); // -1 when none
-    return other_timer < 0 || date < other_timer;
-  };
   running_ = true;
-  while (!heap_.empty() && may_run(heap_.front().date)) {
+  actor_runnable_ = false;
+  if (!in_engine_.empty() && in_engine_date_ <= clock) {
+    // What an event of the last batch did ahead of SimGrid's clock, now at the date it did it.
+    now_ = in_engine_date_;
+    std::vector<Callback> work;
+    work.swap(in_engine_);
+    for (Callback& item : work)
+      item();
+    actor_runnable_ = true;
+  }
+  while (!heap_.empty() && may_run(heap_.front().date, clock)) {
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     now_ = heap_.back().date;
     const uint32_t slot = heap_.back().slot;
@@ -63,18 +102,39 @@ void EventScheduler::run_due_events() {
     Callback callback = std::move(slots_[slot]);
     free_slots_.push_back(slot);
     ++events_run_;
+    const bool ahead = now_ > clock;
+    const std::size_t actors = ahead ? simgrid::s4u::Engine::get_instance()->get_actor_count() : 0;
     callback(); // may schedule more events, at this date too: they run in this loop, after the others
     if (exclusive_ && simgrid::s4u::Engine::get_instance()->get_actor_count() > 0)
       throw std::logic_error("EventScheduler: an actor was created while events ran in exclusive mode");
+    if (ahead && simgrid::s4u::Engine::get_instance()->get_actor_count() != actors)
+      throw std::logic_error("EventScheduler: an event ahead of SimGrid's clock created an actor (use in_engine)");
   }
   running_ = false;
   arm();
 }
 
+double EventScheduler::step_date(double clock) const {
+  // SimGrid moves its clock by now += (date - now). That sum is `date` exactly when date <= 2 * now (Sterbenz), not
+  // always beyond: then an actor would see a clock one ulp off what one round per event gave it (each event's round
+  // was close before). So the clock never more than doubles in one round: a round with nothing due at 2 * now at
+  // most, about 25 of them in a run, nearly all in its first microseconds.
+  if (clock <= 0)
+    return std::numeric_limits<double>::infinity(); // 0 + date is exact
+  double step = 2 * clock;
+  // Not within a sleep's end tolerance either: a round there would end that sleep early.
+  const auto near = wake_dates_.lower_bound(step - 2 * wake_margin_);
+  if (near != wake_dates_.end() && *near <= step + 2 * wake_margin_ && *near - 3 * wake_margin_ > clock)
+    step = *near - 3 * wake_margin_;
+  return step;
+}
+
 void EventScheduler::arm() {
-  if (heap_.empty())
+  if (heap_.empty() && in_engine_.empty())
     return;
-  const double date = heap_.front().date;
+  double date = in_engine_.empty() ? heap_.front().date : in_engine_date_;
+  if (!exclusive_)
+    date = std::min(date, step_date(simgrid::s4u::Engine::get_clock()));
   auto set_timer = [this, date] {
     if (armed_ != nullptr)
       armed_->remove();
