@@ -1,4 +1,5 @@
-// bench_storm [--mode test|perf] [--horizon SECONDS]: what reconfiguration costs in simulation speed.
+// bench_storm [--mode test|perf] [--horizon SECONDS] [--admin-rate-scale X]: what reconfiguration costs in
+// simulation speed.
 // configs/seed/random-storm.toml (two busy guests, three random admins) run with its admins, and the same scenario
 // with the control plane off (the data plane alone, as its baseline runs), measured in the same invocation.
 // Target (issue 11): the storm within 1.5x of its data-plane-only run, in CPU time.
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -45,13 +47,29 @@ std::string seconds(double value) {
   return out.str();
 }
 
-std::string measure(double horizon, bool with_admins) {
-  const Scenario scenario = load_scenario(std::string(APQSIM_SOURCE_DIR) + "/configs/seed/random-storm.toml",
-                                          {{"run.horizon", seconds(horizon)}, {"run.warmup", seconds(horizon / 10)}});
-  RunOptions options;
-  options.baseline = !with_admins; // the same scenario, reconfiguration off: no actor at all
+struct Options {
+  bool perf = true;
+  double horizon = 0;          // 0: the mode's default
+  double admin_rate_scale = 1; // the random admins' rates times this
+};
+
+std::string measure(const Options& options, bool with_admins) {
+  std::vector<ConfigOverride> overrides{{"run.horizon", seconds(options.horizon)},
+                                        {"run.warmup", seconds(options.horizon / 10)}};
+  // The storm's admins: 20/s, 10/s and 2/s (configs/seed/random-storm.toml).
+  const double rates[] = {20, 10, 2};
+  for (std::size_t i = 0; i < std::size(rates); ++i) {
+    std::ostringstream rate;
+    rate.precision(17);
+    rate << '"' << rates[i] * options.admin_rate_scale << "/s\"";
+    overrides.push_back({"reconfig.random." + std::to_string(i) + ".rate", rate.str()});
+  }
+  const Scenario scenario =
+      load_scenario(std::string(APQSIM_SOURCE_DIR) + "/configs/seed/random-storm.toml", overrides);
+  RunOptions run_options;
+  run_options.baseline = !with_admins; // the same scenario, reconfiguration off: no actor at all
   const double start = cpu_seconds();
-  const RunResult result = simulate(scenario, options);
+  const RunResult result = simulate(scenario, run_options);
   Measurement m;
   m.cpu_seconds = cpu_seconds() - start;
   m.events = result.events;
@@ -86,16 +104,24 @@ void print_line(const char* impl, const Measurement& m) {
               static_cast<unsigned long long>(m.completed), static_cast<unsigned long long>(m.admin_ops));
 }
 
-struct Options {
-  bool perf = true;
-  double horizon = 0; // 0: the mode's default
-};
+double positive(const std::string& flag, const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(value > 0))
+    throw std::invalid_argument(flag + ": '" + text + "' is not a positive number");
+  return value;
+}
 
 Options parse_options(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--mode" || arg == "--horizon") && i + 1 >= argc)
+    if ((arg == "--mode" || arg == "--horizon" || arg == "--admin-rate-scale") && i + 1 >= argc)
       throw std::invalid_argument(arg + " needs a value");
     if (arg == "--mode") {
       const std::string mode = argv[++i];
@@ -103,14 +129,13 @@ Options parse_options(int argc, char** argv) {
         throw std::invalid_argument("--mode: expected test or perf, got '" + mode + "'");
       options.perf = mode == "perf";
     } else if (arg == "--horizon") {
-      const std::string text = argv[++i];
-      std::size_t used = 0;
-      options.horizon = std::stod(text, &used);
-      if (used != text.size() || !(options.horizon > 0))
-        throw std::invalid_argument("--horizon: '" + text + "' is not a positive number of seconds");
+      options.horizon = positive(arg, argv[++i]);
+    } else if (arg == "--admin-rate-scale") {
+      options.admin_rate_scale = positive(arg, argv[++i]);
     } else {
-      throw std::invalid_argument("unknown argument '" + arg +
-                                  "'; usage: bench_storm [--mode test|perf] [--horizon SECONDS]");
+      throw std::invalid_argument(
+          "unknown argument '" + arg +
+          "'; usage: bench_storm [--mode test|perf] [--horizon SECONDS] [--admin-rate-scale X]");
     }
   }
   if (options.horizon == 0)
@@ -120,15 +145,15 @@ Options parse_options(int argc, char** argv) {
 
 int run(const Options& options) {
   const int runs = options.perf ? 3 : 1;
-  std::printf("bench_storm: configs/seed/random-storm.toml, horizon %gs; mode %s: %s\n", options.horizon,
-              options.perf ? "perf" : "test",
+  std::printf("bench_storm: configs/seed/random-storm.toml, horizon %gs, admin rates x%g; mode %s: %s\n",
+              options.horizon, options.admin_rate_scale, options.perf ? "perf" : "test",
               options.perf ? "CPU = min of 3 runs, alternating" : "one run each, figures are not meaningful timings");
   std::fflush(stdout); // before forking, or the children would print the parent's buffer again
 
   std::vector<ChildJob> jobs;
   for (int r = 0; r < runs; ++r) {
-    jobs.emplace_back([&options] { return measure(options.horizon, false); });
-    jobs.emplace_back([&options] { return measure(options.horizon, true); });
+    jobs.emplace_back([&options] { return measure(options, false); });
+    jobs.emplace_back([&options] { return measure(options, true); });
   }
   const std::vector<std::string> outputs = run_in_children(jobs, 1);
   std::vector<Measurement> data_plane_runs;

@@ -1,6 +1,7 @@
 #include "sim/event_scheduler.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <simgrid/kernel/Timer.hpp>
 #include <simgrid/s4u/Actor.hpp>
@@ -14,7 +15,8 @@ namespace apq {
 using simgrid::kernel::timer::Timer;
 
 EventScheduler::EventScheduler(double horizon)
-    : horizon_(horizon), wake_margin_(2 * simgrid::config::get_value<double>("surf/precision")) {}
+    : horizon_(horizon), engine_(simgrid::s4u::Engine::get_instance()),
+      wake_margin_(2 * simgrid::config::get_value<double>("surf/precision")) {}
 
 EventScheduler::~EventScheduler() {
   // A timer left armed would call back into a dead object if the engine ran on.
@@ -63,21 +65,31 @@ void EventScheduler::at(double date, Callback callback) {
     arm();
 }
 
+void EventScheduler::bound_batch(double clock) {
+  // Fixed for the batch: no actor runs during it, so none starts or ends a sleep or a wait.
+  ahead_until_ = -1; // nothing ahead of the clock
+  const std::size_t actors = engine_->get_actor_count();
+  if (!exclusive_ && wake_dates_.size() + blocked_ != actors)
+    return; // some actor may run before the next date: only its own round is safe
+  ahead_until_ = std::numeric_limits<double>::infinity();
+  if (!wake_dates_.empty()) {
+    // Short of the first wake-up by more than SimGrid's tolerance: that actor wakes first (or in the same round).
+    const double wake = *wake_dates_.begin();
+    ahead_until_ = std::nextafter(wake - (wake_margin_ + 1e-12 * wake), -std::numeric_limits<double>::infinity());
+  }
+  if (!exclusive_ && clock > 0)
+    ahead_until_ = std::min(ahead_until_, 2 * clock); // see step_date()
+  // Another kernel timer (the horizon's, say) fires first, at its date. Events set none.
+  if (const double other_timer = Timer::next(); other_timer >= 0)
+    ahead_until_ = std::min(ahead_until_, std::nextafter(other_timer, -std::numeric_limits<double>::infinity()));
+}
+
 bool EventScheduler::may_run(double date, double clock) const {
   if (date <= clock)
     return true;
   if (!in_engine_.empty()) // an actor starts at that date: finish the date, then let SimGrid get there
     return date <= in_engine_date_;
-  if (actor_runnable_)
-    return false;
-  if (!exclusive_ && wake_dates_.size() + blocked_ != simgrid::s4u::Engine::get_instance()->get_actor_count())
-    return false; // some actor may run before that date: only its own round is safe
-  if (!wake_dates_.empty() && date >= *wake_dates_.begin() - (wake_margin_ + 1e-12 * date))
-    return false; // that actor wakes first (or in the same round)
-  if (!exclusive_ && clock > 0 && date > 2 * clock)
-    return false;                           // see step_date()
-  const double other_timer = Timer::next(); // -1 when none
-  return other_timer < 0 || date < other_timer;
+  return !actor_runnable_ && date <= ahead_until_;
 }
 
 void EventScheduler::run_due_events() {
@@ -94,6 +106,8 @@ void EventScheduler::run_due_events() {
       item();
     actor_runnable_ = true;
   }
+  bound_batch(clock);
+  const std::size_t actors = engine_->get_actor_count();
   while (!heap_.empty() && may_run(heap_.front().date, clock)) {
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     now_ = heap_.back().date;
@@ -102,14 +116,14 @@ void EventScheduler::run_due_events() {
     Callback callback = std::move(slots_[slot]);
     free_slots_.push_back(slot);
     ++events_run_;
-    const bool ahead = now_ > clock;
-    const std::size_t actors = ahead ? simgrid::s4u::Engine::get_instance()->get_actor_count() : 0;
     callback(); // may schedule more events, at this date too: they run in this loop, after the others
-    if (exclusive_ && simgrid::s4u::Engine::get_instance()->get_actor_count() > 0)
-      throw std::logic_error("EventScheduler: an actor was created while events ran in exclusive mode");
-    if (ahead && simgrid::s4u::Engine::get_instance()->get_actor_count() != actors)
-      throw std::logic_error("EventScheduler: an event ahead of SimGrid's clock created an actor (use in_engine)");
   }
+  // Checked once per batch: the run stops with the batch that broke the rule.
+  if (exclusive_ && engine_->get_actor_count() > 0)
+    throw std::logic_error("EventScheduler: an actor was created while events ran in exclusive mode");
+  if (!exclusive_ && !actor_runnable_ && engine_->get_actor_count() != actors)
+    throw std::logic_error("EventScheduler: an event created an actor outside in_engine (maybe ahead of SimGrid's "
+                           "clock)");
   running_ = false;
   arm();
 }

@@ -10,6 +10,9 @@
 namespace simgrid::kernel::timer {
 class Timer;
 }
+namespace simgrid::s4u {
+class Engine;
+}
 
 namespace apq {
 
@@ -36,7 +39,7 @@ class EventScheduler {
 public:
   using Callback = std::function<void()>;
 
-  /** Events dated at or after `horizon` are dropped: the run covers [0, horizon). */
+  /** Events dated at or after `horizon` are dropped: the run covers [0, horizon). Construct after the engine. */
   explicit EventScheduler(double horizon);
   ~EventScheduler();
   EventScheduler(const EventScheduler&) = delete;
@@ -85,12 +88,15 @@ private:
 
   void run_due_events();
   void arm();
+  /** Sets ahead_until_ for a batch starting at SimGrid's `clock`. */
+  void bound_batch(double clock);
   /** Whether an event at `date` may run now, SimGrid's clock being at `clock`. */
   bool may_run(double date, double clock) const;
   /** The latest date SimGrid's clock may move to from `clock` in one round. */
   double step_date(double clock) const;
 
   double horizon_;
+  simgrid::s4u::Engine* engine_;
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
   std::vector<Entry> heap_;
@@ -107,6 +113,7 @@ private:
   // compares with surf/precision): a batch stops short of every wake date by more than that.
   double wake_margin_ = 0;
   bool actor_runnable_ = false;     // an event of this batch made one: no running ahead any more
+  double ahead_until_ = -1;         // the last date this batch may run ahead of SimGrid's clock
   std::vector<Callback> in_engine_; // deferred to the round at in_engine_date_
   double in_engine_date_ = 0;
 };
