@@ -65,8 +65,17 @@ private:
   std::string perform(const AdminAction& action, const std::string& label, RandomSource& rng);
   void on_aqic(uint32_t guest, uint32_t queue);
   std::optional<AdminAction> random_action(const RandomAdmin& admin, RandomSource& rng) const;
-  /** Starts an actor; none past [limits] admin_actors (then overload() says so, and nullptr is returned). */
-  simgrid::s4u::ActorPtr spawn(const std::string& label, std::function<void()> body);
+  /** Runs `body` in an actor of its own: a new one, or one whose work is over (an actor is named after its first). */
+  void spawn(const std::string& label, std::function<void()> body);
+  struct Worker {
+    simgrid::s4u::SemaphorePtr go;
+    std::function<void()> job;
+  };
+  void hand_out(const std::string& label, std::function<void()> body);
+  void work(Worker& worker);
+  /** The actor's sleeps, told to the scheduler (EventScheduler::actor_sleeps_until). */
+  void sleep_until(double date);
+  void sleep_for(double duration);
 
   const Scenario& scenario_;
   EventScheduler& scheduler_;
@@ -81,6 +90,9 @@ private:
   std::vector<TimelineOutcome> timeline_;
   uint64_t actor_count_ = 0;
   std::string overload_; ///< set when [limits] admin_actors stopped operations from starting
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<Worker*> idle_;   ///< workers waiting for a job
+  std::size_t in_progress_ = 0; ///< operations spawned and not over (or queued for a worker)
 };
 
 } // namespace apq
