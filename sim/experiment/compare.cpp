@@ -59,7 +59,7 @@ const Column kColumns[] = {
     {"loss", "summary.throughput_loss", FigureKind::fraction},
     {"p99", "summary.latency_s.p99", FigureKind::duration},
     {"p999", "summary.latency_s.p999", FigureKind::duration},
-    {"extra delay", "reconfiguration.impact.all.extra_delay_request_s", FigureKind::duration},
+    {"extra delay/req", "reconfiguration.impact.all.mean_extra_delay_s", FigureKind::duration},
     {"failed", "reconfiguration.impact.all.failed", FigureKind::count},
     {"EBUSY", "derived.ebusy", FigureKind::count},
     {"retries", "derived.retries", FigureKind::count},
