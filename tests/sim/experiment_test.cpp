@@ -83,6 +83,15 @@ TEST(Experiment, OneBaselinePerSeedServesEveryScenarioWithTheSameWorkload) {
   }
 }
 
+TEST(Compare, PairsLeaveOutReplicationsWhereEitherRunLacksTheFigure) {
+  // Replication 1 of the variant touched no request (no extra delay per request): its pair is left out, not read
+  // as 0 (this used to end compare with "internal error: map::at").
+  const std::vector<std::map<std::string, double>> variant{{{"x", 5}}, {}, {{"x", 9}}};
+  const std::vector<std::map<std::string, double>> first{{{"x", 2}}, {{"x", 4}}, {{"x", 1}}};
+  EXPECT_EQ(pair_differences(variant, first, "x"), (std::vector<double>{3, 8}));
+  EXPECT_TRUE(pair_differences(variant, first, "y").empty());
+}
+
 TEST(Experiment, ReplicateSummarizesRunsAsTIntervals) {
   const Scenario scenario = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
                                           {{"run.horizon", "\"20s\""}, {"run.warmup", "\"1s\""}});
