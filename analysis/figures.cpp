@@ -129,10 +129,10 @@ const std::pair<double, const char*> kQuantiles[] = {
 
 /** Figures people read in summaries and tables: their intervals are checked for sense. */
 bool headline(const std::string& path) {
-  static const char* const kSuffixes[] = {
-      ".throughput_per_s",     ".completed",     ".failed",         ".latency_s.mean",        ".latency_s.p50",
-      ".latency_s.p90",        ".latency_s.p99", ".latency_s.p999", ".extra_delay_request_s", ".slow",
-      ".time_to_recover_s.max"};
+  static const char* const kSuffixes[] = {".throughput_per_s",   ".completed",      ".failed",
+                                          ".latency_s.mean",     ".latency_s.p50",  ".latency_s.p90",
+                                          ".latency_s.p99",      ".latency_s.p999", ".extra_delay_request_s",
+                                          ".mean_extra_delay_s", ".slow",           ".time_to_recover_s.max"};
   if (path.starts_with("derived."))
     return true;
   if (!path.starts_with("summary.") && !path.starts_with("guests.") && !path.starts_with("reconfiguration.impact."))
@@ -243,7 +243,7 @@ const std::vector<KeyFigure>& key_figures() {
       {"loss", "summary.throughput_loss", FigureKind::fraction},
       {"p99", "summary.latency_s.p99", FigureKind::duration},
       {"p999", "summary.latency_s.p999", FigureKind::duration},
-      {"extra delay", "reconfiguration.impact.all.extra_delay_request_s", FigureKind::duration},
+      {"extra delay/req", "reconfiguration.impact.all.mean_extra_delay_s", FigureKind::duration},
       {"failed", "reconfiguration.impact.all.failed", FigureKind::count},
       {"EBUSY", "derived.ebusy", FigureKind::count},
       {"retries", "derived.retries", FigureKind::count},

@@ -5,7 +5,11 @@
 //    JSON parsed back), minus the time simulate() itself takes in such a child. Then the same points through run_sweep,
 //    which `apqsim sweep` uses and which adds a file per point and the merge. For contrast, the same point run by
 //    exec'ing the apqsim binary, which pays the dynamic loader of libsimgrid every time (sim/README.md).
-// 2. The speedup of --jobs 2 on a batch of equal runs, which the fork-per-run design should make close to 2 on 2
+// 2. Baselines shared by a sweep's points: configs/sweeps/reconfig-rate.toml (6 points over the control plane, 3
+//    replications) run as the sweep runs it now (one pool, a baseline per seed) and as it ran before (one
+//    run_replications per point, a baseline per point and seed), in the same session: children, wall, CPU.
+//    Then the whole sweep with --jobs 1 and 2: one pool keeps both cores busy across points.
+// 3. The speedup of --jobs 2 on a batch of equal runs, which the fork-per-run design should make close to 2 on 2
 //    cores. Other work on the machine takes cores away: the load average and the children's CPU time are printed
 //    next to it to tell that apart from a cost of the machinery.
 //
@@ -61,11 +65,12 @@ struct Options {
 
 /** Sizes of one mode. */
 struct Plan {
-  int repeats;         ///< each measurement this many times, the median reported
-  std::size_t points;  ///< tiny points per measurement of the fixed cost
-  int execs;           ///< execs of the apqsim binary per measurement
-  std::size_t batch;   ///< runs of the --jobs batch
-  std::string horizon; ///< of each batch run: about 0.5 s of simulation in perf mode
+  int repeats;               ///< each measurement this many times, the median reported
+  std::size_t points;        ///< tiny points per measurement of the fixed cost
+  int execs;                 ///< execs of the apqsim binary per measurement
+  std::size_t batch;         ///< runs of the --jobs batch
+  std::string horizon;       ///< of each batch run: about 0.5 s of simulation in perf mode
+  std::string sweep_horizon; ///< of the reconfiguration sweep's runs
 };
 
 double seconds_since(Clock::time_point start) {
@@ -387,6 +392,69 @@ void jobs_speedup(const Plan& plan) {
   std::fflush(stdout);
 }
 
+/** Children run, wall and children's CPU of `scenarios` x `replications` through run_replications: all in one call
+ * (one pool, shared baselines) or one call per scenario (the sweep before: a baseline per point and seed). */
+std::vector<double> sweep_batch(const std::vector<Scenario>& scenarios, std::size_t replications, int jobs,
+                                bool one_pool) {
+  return in_child([&] {
+    ExperimentOptions options;
+    options.jobs = jobs;
+    double children = 0;
+    std::size_t total = 0;
+    options.progress = [&total](std::size_t, std::size_t all) { total = all; };
+    const auto start = Clock::now();
+    if (one_pool) {
+      std::vector<const Scenario*> all;
+      for (const Scenario& s : scenarios)
+        all.push_back(&s);
+      run_replications(all, 0, replications, options);
+      children = static_cast<double>(total);
+    } else {
+      for (const Scenario& s : scenarios) {
+        run_replications({&s}, 0, replications, options);
+        children += static_cast<double>(total);
+      }
+    }
+    return std::vector<double>{children, seconds_since(start), children_cpu_seconds()};
+  });
+}
+
+void baseline_sharing(const Plan& plan) {
+  const std::string file = std::string(APQSIM_SOURCE_DIR) + "/configs/sweeps/reconfig-rate.toml";
+  const SweepSpec spec = read_sweep_spec(file);
+  std::vector<Scenario> scenarios;
+  for (const SweepPoint& point : spec.points) {
+    std::vector<ConfigOverride> overrides = point.overrides;
+    overrides.push_back({"run.horizon", plan.sweep_horizon});
+    overrides.push_back({"run.warmup", "\"0.1s\""});
+    scenarios.push_back(load_scenario(file, overrides));
+  }
+  const auto reps = static_cast<std::size_t>(spec.replications);
+  std::vector<std::vector<double>> before, shared, shared1;
+  for (int r = 0; r < plan.repeats; ++r) { // alternating, so that all see the same machine
+    before.push_back(sweep_batch(scenarios, reps, 2, false));
+    shared.push_back(sweep_batch(scenarios, reps, 2, true));
+    shared1.push_back(sweep_batch(scenarios, reps, 1, true));
+  }
+  const auto pick = [](const std::vector<std::vector<double>>& runs) { // the measurement of median wall
+    std::vector<double> walls;
+    for (const auto& run : runs)
+      walls.push_back(run.at(1));
+    return runs[median_index(walls)];
+  };
+  const std::vector<double> b = pick(before), s = pick(shared), s1 = pick(shared1);
+  std::printf("baseline_sharing sweep=reconfig-rate points=%zu replications=%zu horizon=%s children_before=%.0f "
+              "children_after=%.0f\n",
+              scenarios.size(), reps, plan.sweep_horizon.c_str(), b[0], s[0]);
+  std::printf("  jobs=2 wall_before_s=%.3f wall_after_s=%.3f cpu_before_s=%.3f cpu_after_s=%.3f "
+              "cpu_saved=%.1f%% wall_ratio_after/before=%.2f\n",
+              b[1], s[1], b[2], s[2], 100 * (1 - s[2] / b[2]), s[1] / b[1]);
+  std::printf("sweep_speedup_jobs2=%.2f wall_jobs1_s=%.3f wall_jobs2_s=%.3f busy_cores_jobs1=%.2f "
+              "busy_cores_jobs2=%.2f cores=%d (one pool across points and replications)\n",
+              s1[1] / s[1], s1[1], s[1], s1[2] / s1[1], s[2] / s[1], usable_cores());
+  std::fflush(stdout);
+}
+
 Options parse_options(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -430,7 +498,9 @@ int run(const Options& options) {
   // Perf: 200 points make ~0.6 s of machinery per measurement; batch runs of ~0.5 s each (M/M/c at 3.2k/s runs
   // ~700 simulated seconds per wall second on the 2-core dev VM) make the fork and parse costs negligible, so the
   // speedup shows the parallelism alone. Test: a tenth of the horizon, one measurement each, a few seconds in all.
-  const Plan plan = options.perf ? Plan{3, 200, 20, 8, "\"350s\""} : Plan{1, 20, 3, 8, "\"35s\""};
+  // The reconfiguration sweep: its runs as shipped (10 s) in perf mode, 0.5 s in test mode.
+  const Plan plan =
+      options.perf ? Plan{3, 200, 20, 8, "\"350s\"", "\"10s\""} : Plan{1, 20, 3, 8, "\"35s\"", "\"0.5s\""};
   std::printf("bench_sweep: mode %s: %s\n", options.perf ? "perf" : "test",
               options.perf ? "each figure the median of 3 measurements"
                            : "one small measurement each, figures are not meaningful timings");
@@ -438,6 +508,7 @@ int run(const Options& options) {
   const ScratchDir scratch;
   fixed_cost(plan, scratch.path());
   jobs_speedup(plan);
+  baseline_sharing(plan);
   return 0;
 }
 

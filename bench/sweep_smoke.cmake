@@ -12,7 +12,10 @@ set(expected
   "exec_cost_ms_per_point=${number} wall_ms_per_exec=${number} execs=[0-9]+"
   "cores=[0-9]+ loadavg_1min=${number} batch_runs=[0-9]+ horizon=[^ ]+ run_s=${number}"
   "wall_jobs1_s=${number} wall_jobs2_s=${number}"
-  "speedup_jobs2=${number} \\(target >= 1\\.8\\)")
+  "speedup_jobs2=${number} \\(target >= 1\\.8\\)"
+  "baseline_sharing sweep=reconfig-rate points=6 replications=3 horizon=[^ ]+ children_before=36 children_after=21"
+  "jobs=2 wall_before_s=${number} wall_after_s=${number} cpu_before_s=${number} cpu_after_s=${number} cpu_saved=${number}%"
+  "sweep_speedup_jobs2=${number} wall_jobs1_s=${number} wall_jobs2_s=${number} busy_cores_jobs1=${number} busy_cores_jobs2=${number}")
 foreach(pattern IN LISTS expected)
   if(NOT out MATCHES "${pattern}")
     message(FATAL_ERROR "bench_sweep --mode test did not print a line matching: ${pattern}")

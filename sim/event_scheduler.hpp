@@ -4,10 +4,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <vector>
 
 namespace simgrid::kernel::timer {
 class Timer;
+}
+namespace simgrid::s4u {
+class Engine;
 }
 
 namespace apq {
@@ -19,16 +23,23 @@ namespace apq {
  * scripted interleaving means exactly what it says. SimGrid stays the clock, so actors of the control plane and
  * these events share one timeline.
  *
- * A SimGrid scheduling round costs about 300 ns even when only a timer fires (measured here; every model is asked
- * for its next event). When no actor exists the round can do nothing but fire our timer, so in exclusive mode the
- * scheduler runs on through later events in the same round, keeping its own clock, until another kernel timer is
- * due. A data-plane-only run (capacity planning, validation, the baseline) thus pays SimGrid once per batch.
+ * A SimGrid scheduling round costs about 300-500 ns even when only a timer fires (measured here; every model is
+ * asked for its next event). While no actor can run, a round can do nothing but fire our timer, so the scheduler
+ * runs on through later events in the same round ("ahead" of SimGrid's clock, keeping its own), until the first of:
+ *  - another kernel timer (the horizon's, say);
+ *  - the earliest date at which a sleeping actor of the control plane wakes up (actors tell it with
+ *    actor_sleeps_until; an actor blocked on a semaphore can only be woken by another actor, which cannot run
+ *    during a batch);
+ *  - an event that makes an actor runnable (in_engine): the batch finishes that event's date and stops there.
+ * Events then run in the same order and at the same dates as one round per date would run them, and the actors
+ * see the same clock. A data-plane-only run (capacity planning, validation, the baseline) thus pays SimGrid once
+ * per batch, and a reconfiguration run once per actor wake-up.
  */
 class EventScheduler {
 public:
   using Callback = std::function<void()>;
 
-  /** Events dated at or after `horizon` are dropped: the run covers [0, horizon). */
+  /** Events dated at or after `horizon` are dropped: the run covers [0, horizon). Construct after the engine. */
   explicit EventScheduler(double horizon);
   ~EventScheduler();
   EventScheduler(const EventScheduler&) = delete;
@@ -41,6 +52,21 @@ public:
   /** The date of the event being run, else SimGrid's clock. */
   double now() const;
   double horizon() const { return horizon_; }
+
+  /** An actor goes to sleep until `date` (SimGrid's sleep; pair with actor_woke): the scheduler may run events that
+   *  come before it without a SimGrid round each. One actor that sleeps or waits untold keeps the scheduler to one
+   *  round per date. */
+  void actor_sleeps_until(double date) { wake_dates_.insert(date); }
+  void actor_woke(double date);
+  /** An actor waits for another actor (a semaphore another actor releases; pair with actor_unblocked). Batches run
+   *  ahead only while every actor is asleep or blocked so, told through these calls. */
+  void actor_blocked() { ++blocked_; }
+  void actor_unblocked() { --blocked_; }
+
+  /** Runs `work`, which creates or wakes an actor, as the event being run would at its date in a round of its own:
+   *  at once if SimGrid's clock is there (or outside events), else from the SimGrid round at that date, after the
+   *  other events of that date (as one round per date runs them: actors run after the round's timers). */
+  void in_engine(Callback work);
 
   /** Promise that no actor exists while events run (checked: creating one then throws std::logic_error). */
   void set_exclusive(bool exclusive) { exclusive_ = exclusive; }
@@ -64,8 +90,15 @@ private:
 
   void run_due_events();
   void arm();
+  /** Sets ahead_until_ for a batch starting at SimGrid's `clock`. */
+  void bound_batch(double clock);
+  /** Whether an event at `date` may run now, SimGrid's clock being at `clock`. */
+  bool may_run(double date, double clock) const;
+  /** The latest date SimGrid's clock may move to from `clock` in one round. */
+  double step_date(double clock) const;
 
   double horizon_;
+  simgrid::s4u::Engine* engine_;
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
   std::vector<Entry> heap_;
@@ -77,6 +110,15 @@ private:
   bool running_ = false;
   bool exclusive_ = false;
   std::function<void(double)> progress_;
+  std::multiset<double> wake_dates_; // of the actors asleep
+  std::size_t blocked_ = 0;          // actors waiting for another actor
+  // SimGrid ends a sleep in a round whose clock is within this of its end date (CpuModel::update_actions_state_lazy
+  // compares with surf/precision): a batch stops short of every wake date by more than that.
+  double wake_margin_ = 0;
+  bool actor_runnable_ = false;     // an event of this batch made one: no running ahead any more
+  double ahead_until_ = -1;         // the last date this batch may run ahead of SimGrid's clock
+  std::vector<Callback> in_engine_; // deferred to the round at in_engine_date_
+  double in_engine_date_ = 0;
 };
 
 } // namespace apq

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <stdexcept>
+#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,19 +78,6 @@ Child start(const ChildJob& job, std::size_t index) {
   return Child{index, pid, fds[0], {}};
 }
 
-std::string read_all(int fd) {
-  std::string out;
-  char buffer[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return out;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
-
 /** Returns an error message, or empty when the child ended well. */
 std::string reap(Child& child) {
   int status = 0;
@@ -107,15 +96,20 @@ std::string reap(Child& child) {
 
 } // namespace
 
-std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel,
-                                         const std::function<void(std::size_t, std::size_t)>& progress) {
+void run_scheduled(const std::vector<ScheduledJob>& jobs, int max_parallel,
+                   const std::function<void(std::size_t, std::string&&)>& done,
+                   const std::function<void(std::size_t, std::size_t)>& progress) {
+  for (std::size_t k = 0; k < jobs.size(); ++k)
+    if (jobs[k].after && *jobs[k].after >= k)
+      throw std::invalid_argument("run_scheduled: job " + std::to_string(k) + " waits for job " +
+                                  std::to_string(*jobs[k].after) + ", which is not an earlier one");
   // A signal now only stops the children: what completed is kept, the caller decides what to write.
   const interrupt::Interruptible interruptible;
   std::size_t finished = 0;
-  std::vector<std::optional<std::string>> outputs(jobs.size());
+  std::vector<bool> started(jobs.size(), false), completed(jobs.size(), false);
+  std::size_t first_unstarted = 0;
   std::vector<Child> running;
   std::string first_error;
-  std::size_t next = 0;
   max_parallel = std::max(max_parallel, 1);
   auto stop_all = [&running] {
     for (Child& child : running)
@@ -126,24 +120,30 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
     }
     running.clear();
   };
-  while (next < jobs.size() || !running.empty()) {
-    while (next < jobs.size() && static_cast<int>(running.size()) < max_parallel && first_error.empty() &&
-           interrupt::received() == 0) {
+  auto ready = [&](std::size_t k) { return !started[k] && (!jobs[k].after || completed[*jobs[k].after]); };
+  while (first_unstarted < jobs.size() || !running.empty()) {
+    // Jobs waiting for a running one are few and near the front (a baseline's runs follow it): the scan is short.
+    for (std::size_t k = first_unstarted; k < jobs.size() && static_cast<int>(running.size()) < max_parallel &&
+                                          first_error.empty() && interrupt::received() == 0;
+         ++k) {
+      if (!ready(k))
+        continue;
       try {
-        running.push_back(start(jobs[next], next));
+        running.push_back(start(jobs[k].run, k));
       } catch (const ChildRunError& e) { // no fork, no pipe: the machine is out of processes or descriptors
-        first_error = "run " + std::to_string(next) + " could not start: " + e.what();
+        first_error = "run " + std::to_string(k) + " could not start: " + e.what();
         break;
       }
-      ++next;
+      started[k] = true;
     }
+    while (first_unstarted < jobs.size() && started[first_unstarted])
+      ++first_unstarted;
     if (interrupt::received() != 0) {
       stop_all();
-      throw ChildRunError("stopped by " + interrupt::signal_name(interrupt::received()), std::move(outputs),
-                          interrupt::received());
+      throw ChildRunError("stopped by " + interrupt::signal_name(interrupt::received()), {}, interrupt::received());
     }
     if (running.empty())
-      break;
+      break; // a failure stopped the starts (or nothing is left)
     // Read every child's pipe as data comes, so that no child blocks on a full pipe. The timeout bounds how long
     // a signal that arrives just before poll() waits to be seen.
     std::vector<pollfd> fds;
@@ -154,7 +154,7 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
         continue;
       const std::string error = std::string("poll: ") + std::strerror(errno);
       stop_all();
-      throw ChildRunError(error, std::move(outputs));
+      throw ChildRunError(error);
     }
     for (std::size_t i = fds.size(); i-- > 0;) {
       if (fds[i].revents == 0)
@@ -168,21 +168,43 @@ std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int 
       if (n < 0 && errno == EINTR)
         continue;
       ::close(running[i].fd);
-      const std::string error = reap(running[i]);
-      if (error.empty())
-        outputs[running[i].job] = std::move(running[i].output);
-      else if (first_error.empty())
-        first_error = error;
+      Child child = std::move(running[i]);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      const std::string error = reap(child);
+      if (error.empty()) {
+        completed[child.job] = true;
+        try {
+          done(child.job, std::move(child.output));
+        } catch (...) { // the caller's own failure (a result it cannot write): no child outlives it
+          stop_all();
+          throw;
+        }
+      } else if (first_error.empty()) {
+        first_error = error;
+      }
       if (progress)
         progress(++finished, jobs.size());
     }
   }
   if (interrupt::received() != 0)
-    throw ChildRunError("stopped by " + interrupt::signal_name(interrupt::received()), std::move(outputs),
-                        interrupt::received());
+    throw ChildRunError("stopped by " + interrupt::signal_name(interrupt::received()), {}, interrupt::received());
   if (!first_error.empty())
-    throw ChildRunError(first_error, std::move(outputs));
+    throw ChildRunError(first_error);
+}
+
+std::vector<std::string> run_in_children(const std::vector<ChildJob>& jobs, int max_parallel,
+                                         const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::vector<ScheduledJob> scheduled;
+  for (const ChildJob& job : jobs)
+    scheduled.push_back(ScheduledJob{job, std::nullopt});
+  std::vector<std::optional<std::string>> outputs(jobs.size());
+  try {
+    run_scheduled(
+        scheduled, max_parallel,
+        [&outputs](std::size_t job, std::string&& output) { outputs[job] = std::move(output); }, progress);
+  } catch (const ChildRunError& e) {
+    throw ChildRunError(e.what(), std::move(outputs), e.signal());
+  }
   std::vector<std::string> out;
   for (auto& output : outputs)
     out.push_back(std::move(*output));

@@ -29,6 +29,23 @@ private:
 
 using ChildJob = std::function<std::string()>;
 
+/** A job of run_scheduled: what its child runs, and the earlier job it needs (whose output the parent keeps for it
+ *  to read after the fork), if any. */
+struct ScheduledJob {
+  ChildJob run;
+  std::optional<std::size_t> after;
+};
+
+/** Runs each job in its own forked child, at most `max_parallel` at once: in list order, except that a job whose
+ *  `after` has not completed yet is passed over for later ones, so that every slot stays busy. The parent calls
+ *  done(job, output) as each job completes, in completion order, before it starts the next. If a job throws or
+ *  its child dies, no new job starts, the running ones finish, and ChildRunError (without outputs: they were
+ *  handed to `done`) names the first failure; on SIGINT/SIGTERM/SIGHUP the children are stopped at once and
+ *  ChildRunError carries the signal. `after` must name an earlier job (std::invalid_argument otherwise). */
+void run_scheduled(const std::vector<ScheduledJob>& jobs, int max_parallel,
+                   const std::function<void(std::size_t job, std::string&& output)>& done,
+                   const std::function<void(std::size_t, std::size_t)>& progress = {});
+
 /** Runs each job in its own forked child, at most `max_parallel` at once, and returns their outputs in job order.
  *  If a job throws or its child dies, no new job starts, the running ones finish, and ChildRunError carries what
  *  completed. On SIGINT/SIGTERM/SIGHUP (see interrupt.hpp) the children are stopped at once and ChildRunError carries

@@ -96,7 +96,7 @@ void ControlPlane::start() {
   spawn("ap_bus", [this] {
     const double interval = scenario_.control.bus_scan_interval;
     for (uint64_t k = 1; k * interval < scenario_.run.horizon; ++k) {
-      sg4::this_actor::sleep_until(static_cast<double>(k) * interval);
+      sleep_until(static_cast<double>(k) * interval);
       const std::string label = "ap_bus scan #" + std::to_string(k);
       spawn(label, [this, label] {
         NamedStream rng(scenario_.run.seed, "bus/" + label);
@@ -110,22 +110,85 @@ void ControlPlane::start() {
   });
 }
 
-sg4::ActorPtr ControlPlane::spawn(const std::string& label, std::function<void()> body) {
-  // Each actor has a stack of its own (two memory mappings): operations that pile up (blocked behind a deadlock,
-  // or arriving faster than they end) would exhaust the process's mappings and SimGrid would abort. Past
-  // [limits] admin_actors no operation starts; simulate() reports the run as overloaded.
-  const std::size_t live = sg4::Engine::get_instance()->get_actor_count();
-  if (live >= scenario_.limits.admin_actors) {
+void ControlPlane::spawn(const std::string& label, std::function<void()> body) {
+  // Each operation in progress holds an actor with a stack of its own (two memory mappings): operations that pile
+  // up (blocked behind a deadlock, or arriving faster than they end) would exhaust the process's mappings and
+  // SimGrid would abort. Past [limits] admin_actors no operation starts; simulate() reports the run as overloaded.
+  if (in_progress_ >= scenario_.limits.admin_actors) {
     if (overload_.empty())
-      overload_ = std::to_string(live) + " admin operations and intercepts in progress at once at " +
+      overload_ = std::to_string(in_progress_) + " admin operations and intercepts in progress at once at " +
                   units::format_duration(scheduler_.now()) + " (simulated), the most [limits] admin_actors allows (" +
                   std::to_string(scenario_.limits.admin_actors) + "): operations start faster than they end (blocked " +
                   "on locks, or held for ever by a deadlock), and each is a simulated thread with its own stack. " +
                   "Lower the admin rates, or raise the limit (--set limits.admin_actors=N)";
-    return nullptr;
+    return;
   }
+  ++in_progress_;
   ++actor_count_;
-  return sg4::Actor::create(label, host_, std::move(body));
+  // From a data-plane event the scheduler may be running ahead of SimGrid's clock: the work starts at the event's
+  // date all the same.
+  scheduler_.in_engine([this, label, body = std::move(body)]() mutable { hand_out(label, std::move(body)); });
+}
+
+void ControlPlane::hand_out(const std::string& label, std::function<void()> body) {
+  // An actor per operation cost an 8 MiB stack mapped and unmapped each time (a fifth of a storm's CPU): actors
+  // that finished their work wait for the next. A woken actor enters the round where a new one would.
+  if (idle_.empty()) {
+    auto worker = std::make_unique<Worker>();
+    worker->go = sg4::Semaphore::create(0);
+    worker->job = std::move(body);
+    Worker* raw = worker.get();
+    workers_.push_back(std::move(worker));
+    sg4::Actor::create(label, host_, [this, raw] { work(*raw); });
+    return;
+  }
+  Worker* worker = idle_.back();
+  idle_.pop_back();
+  worker->job = std::move(body);
+  worker->go->release();
+}
+
+void ControlPlane::work(Worker& worker) {
+  for (;;) {
+    std::function<void()> job = std::move(worker.job);
+    job();
+    --in_progress_;
+    idle_.push_back(&worker);
+    scheduler_.actor_blocked(); // until hand_out, from an actor or through in_engine
+    worker.go->acquire();
+    scheduler_.actor_unblocked();
+  }
+}
+
+namespace {
+
+/** A sleep told to the scheduler for its length (also when the actor is killed in it, at the horizon), so that it
+ *  runs the data plane's events up to the wake-up date without a SimGrid round each. */
+class ToldSleep {
+public:
+  ToldSleep(EventScheduler& scheduler, double date) : scheduler_(scheduler), date_(date) {
+    scheduler_.actor_sleeps_until(date_);
+  }
+  ~ToldSleep() { scheduler_.actor_woke(date_); }
+  ToldSleep(const ToldSleep&) = delete;
+  ToldSleep& operator=(const ToldSleep&) = delete;
+
+private:
+  EventScheduler& scheduler_;
+  double date_;
+};
+
+} // namespace
+
+void ControlPlane::sleep_until(double date) {
+  const ToldSleep told(scheduler_, date);
+  sg4::this_actor::sleep_until(date);
+}
+
+void ControlPlane::sleep_for(double duration) {
+  // sg4::this_actor::sleep_for as before, not sleep_until(now + duration): SimGrid's end date is that same sum.
+  const ToldSleep told(scheduler_, sg4::Engine::get_clock() + duration);
+  sg4::this_actor::sleep_for(duration);
 }
 
 // --- driving tasks ----------------------------------------------------------------------------------------------
@@ -148,14 +211,16 @@ std::string ControlPlane::run_task(TaskId task) {
       gate_->release(label); // the step went up to its next stop: the next point's turn
     switch (yield.kind) {
     case YieldKind::sleep:
-      sg4::this_actor::sleep_for(yield.duration);
+      sleep_for(yield.duration);
       break;
     case YieldKind::blocked: {
       // The lock is ours once its holder released it and wake() released this semaphore (same simulated date).
       sg4::SemaphorePtr& semaphore = waiting_[task];
       if (!semaphore)
         semaphore = sg4::Semaphore::create(0);
+      scheduler_.actor_blocked(); // another actor wakes it
       semaphore->acquire();
+      scheduler_.actor_unblocked();
       break;
     }
     case YieldKind::done:
@@ -187,7 +252,7 @@ void ControlPlane::run_timeline_entry(const TimelineEntry& entry, std::size_t in
                             false,
                             "hung",
                             0};
-  sg4::this_actor::sleep_until(entry.at);
+  sleep_until(entry.at);
   NamedStream rng(scenario_.run.seed, "admin/" + entry.name);
   const std::string error = administer(entry.action, *entry.retry, entry.name, rng, &outcome.attempts);
   if (error == "oops") {
@@ -206,7 +271,7 @@ void ControlPlane::run_random_admin(const RandomAdmin& admin) {
     t += rng.exponential(1.0 / admin.rate);
     if (t >= admin.stop || t >= scenario_.run.horizon)
       return;
-    sg4::this_actor::sleep_until(t);
+    sleep_until(t);
     // Each operation runs in its own actor: an admin process's operations may overlap, as scripts in parallel do.
     std::optional<AdminAction> action = random_action(admin, rng);
     if (!action)
@@ -282,7 +347,7 @@ std::string ControlPlane::administer(const AdminAction& action, const RetryPolic
       break;
     const double wait = retry.delay(*attempts, rng);
     if (wait > 0)
-      sg4::this_actor::sleep_for(wait);
+      sleep_for(wait);
   }
   acting_.erase(sg4::this_actor::get_pid());
   if (error == "oops")

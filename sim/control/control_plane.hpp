@@ -72,8 +72,17 @@ private:
   /** An event of the driver itself (attempt, outcome, card_offline, card_online), for the trace. */
   void note(const std::string& actor, const std::string& op, const std::string& what, const std::string& detail,
             const std::string& where) const;
-  /** Starts an actor; none past [limits] admin_actors (then overload() says so, and nullptr is returned). */
-  simgrid::s4u::ActorPtr spawn(const std::string& label, std::function<void()> body);
+  /** Runs `body` in an actor of its own: a new one, or one whose work is over (an actor is named after its first). */
+  void spawn(const std::string& label, std::function<void()> body);
+  struct Worker {
+    simgrid::s4u::SemaphorePtr go;
+    std::function<void()> job;
+  };
+  void hand_out(const std::string& label, std::function<void()> body);
+  void work(Worker& worker);
+  /** The actor's sleeps, told to the scheduler (EventScheduler::actor_sleeps_until). */
+  void sleep_until(double date);
+  void sleep_for(double duration);
 
   const Scenario& scenario_;
   EventScheduler& scheduler_;
@@ -89,6 +98,9 @@ private:
   uint64_t actor_count_ = 0;
   std::string overload_; ///< set when [limits] admin_actors stopped operations from starting
   ControlTraceSink trace_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<Worker*> idle_;   ///< workers waiting for a job
+  std::size_t in_progress_ = 0; ///< operations spawned and not over (or queued for a worker)
 };
 
 } // namespace apq

@@ -56,6 +56,18 @@ bool is_quantile(const std::string& path) {
 
 } // namespace
 
+std::vector<double> pair_differences(const std::vector<std::map<std::string, double>>& mine,
+                                     const std::vector<std::map<std::string, double>>& theirs,
+                                     const std::string& path) {
+  std::vector<double> differences;
+  for (std::size_t r = 0; r < std::min(mine.size(), theirs.size()); ++r) {
+    const auto a = mine[r].find(path), b = theirs[r].find(path);
+    if (a != mine[r].end() && b != theirs[r].end())
+      differences.push_back(a->second - b->second);
+  }
+  return differences;
+}
+
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec,
                           const ExperimentOptions& options) {
   CompareResult result;
@@ -101,12 +113,7 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
   const double alpha = 1 - spec.confidence;
   for (std::size_t v = 1; v < figures.size(); ++v)
     for (const KeyFigure& c : key_figures()) {
-      std::vector<double> differences;
-      for (std::size_t r = 0; r < std::min(figures[v].size(), figures[0].size()); ++r) {
-        const auto a = figures[v][r].find(c.path), b = figures[0][r].find(c.path);
-        if (a != figures[v][r].end() && b != figures[0][r].end())
-          differences.push_back(a->second - b->second);
-      }
+      const std::vector<double> differences = pair_differences(figures[v], figures[0], c.path);
       // Figures identical in every pair (0 EBUSY under two blocking strategies) hold no test: left out of the count.
       const bool identical = std::all_of(differences.begin(), differences.end(), [](double d) { return d == 0; });
       if (differences.size() < 2 || identical)
@@ -116,9 +123,7 @@ CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& 
   result.comparison_count = result.comparisons.size();
   result.comparison_level = 1 - alpha / static_cast<double>(std::max<std::size_t>(result.comparison_count, 1));
   for (PairedComparison& pc : result.comparisons) {
-    std::vector<double> differences;
-    for (std::size_t r = 0; r < std::min(figures[pc.variant].size(), figures[0].size()); ++r)
-      differences.push_back(figures[pc.variant][r].at(pc.path) - figures[0][r].at(pc.path));
+    const std::vector<double> differences = pair_differences(figures[pc.variant], figures[0], pc.path);
     pc.difference = mean_confidence_interval(differences, result.comparison_level);
     if (is_quantile(pc.path)) {
       // Never narrower than the histograms' resolution (1% of each quantile).

@@ -48,6 +48,11 @@ struct CompareResult {
   int signal = 0;         ///< the signal that stopped the runs, if one did
 };
 
+/** A figure's differences, replication by replication (same seed), over the pairs where both runs have it: a run
+ *  whose reconfiguration touched no request has no extra delay per request, and its pair is left out. */
+std::vector<double> pair_differences(const std::vector<std::map<std::string, double>>& mine,
+                                     const std::vector<std::map<std::string, double>>& theirs, const std::string& path);
+
 CompareResult run_compare(const std::filesystem::path& file, const CompareSpec& spec, const ExperimentOptions& options);
 
 Json compare_json(const CompareResult& result);

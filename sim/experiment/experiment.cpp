@@ -2,6 +2,7 @@
 
 #include "analysis/figure_format.hpp"
 #include "analysis/mser.hpp"
+#include "analysis/sha256.hpp"
 #include "analysis/tail_statistics.hpp"
 #include "models/random.hpp"
 #include "models/units.hpp"
@@ -13,8 +14,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -50,95 +53,107 @@ Scenario with_seed(const Scenario& scenario, uint64_t seed) {
 }
 
 std::vector<std::vector<Replication>> run_replications(const std::vector<const Scenario*>& scenarios, std::size_t first,
-                                                       std::size_t count, const ExperimentOptions& options) {
-  // Baselines first (each once per seed and workload), then every run, each child pairing with its baseline's bytes
-  // (inherited from this process, which never simulates).
-  struct BaselineJob {
-    const Scenario* scenario;
-    uint64_t seed;
+                                                       std::size_t count, const ExperimentOptions& options,
+                                                       const ScenarioDone& scenario_done) {
+  // One pool of children for everything: each baseline (once per seed and workload, keyed by a hash of the
+  // scenario without its control plane) just before the first run that pairs with it, each run as soon as its
+  // baseline is there (the child reads the baseline's bytes, inherited from this process, which never simulates).
+  std::vector<ScheduledJob> jobs;
+  struct RunJob {
+    std::size_t scenario, replication;
+    std::optional<std::size_t> baseline; // index into baselines
   };
-  std::vector<BaselineJob> baseline_jobs;
-  std::vector<std::vector<long>> baseline_of(scenarios.size(), std::vector<long>(count, -1));
-  std::map<std::pair<std::string, uint64_t>, std::size_t> known;
+  std::vector<std::optional<RunJob>> run_of_job; // per job: the run it is, nothing for a baseline
+  std::vector<std::size_t> baseline_of_job;      // per job: its index into baselines, for a baseline
+  std::deque<std::string> baselines;      // the baselines' outputs while a run still needs them (stable addresses)
+  std::vector<std::size_t> pending_pairs; // per baseline: runs that pair with it and did not complete
+  std::map<std::pair<std::string, uint64_t>, std::size_t> known; // (baseline key, seed) -> job
   for (std::size_t s = 0; s < scenarios.size(); ++s) {
-    if (!needs_baseline(*scenarios[s]))
-      continue;
-    const std::string key = baseline_key(*scenarios[s]);
+    const std::string key = needs_baseline(*scenarios[s]) ? sha256_hex(baseline_key(*scenarios[s])) : std::string();
     for (std::size_t r = 0; r < count; ++r) {
       const uint64_t seed = scenarios[s]->run.seed + first + r;
-      auto [it, added] = known.emplace(std::make_pair(key, seed), baseline_jobs.size());
-      if (added)
-        baseline_jobs.push_back(BaselineJob{scenarios[s], seed});
-      baseline_of[s][r] = static_cast<long>(it->second);
-    }
-  }
-  const std::size_t total = baseline_jobs.size() + scenarios.size() * count;
-  std::vector<ChildJob> children;
-  auto progress = [&options, total](std::size_t offset) {
-    return [&options, total, offset](std::size_t done, std::size_t) {
-      if (options.progress)
-        options.progress(offset + done, total);
-    };
-  };
-  std::string failure; // why not every child completed (a failure or a signal), empty when all did
-  int signal = 0;
-  auto run_all = [&](const std::vector<ChildJob>& jobs, std::size_t offset) {
-    std::vector<std::optional<std::string>> out;
-    try {
-      for (std::string& output : run_in_children(jobs, options.jobs, progress(offset)))
-        out.emplace_back(std::move(output));
-    } catch (const ChildRunError& e) { // keep what completed
-      out = e.outputs();
-      out.resize(jobs.size());
-      failure = e.what();
-      signal = e.signal();
-    }
-    return out;
-  };
-  for (const BaselineJob& job : baseline_jobs)
-    children.push_back(
-        [&job, &options] { return run_baseline(with_seed(*job.scenario, job.seed), options.simgrid_args); });
-  const std::vector<std::optional<std::string>> baselines = run_all(children, 0);
-
-  // After a failure or a signal no run starts: what completed so far is only baselines.
-  std::vector<std::optional<std::string>> outputs(scenarios.size() * count);
-  if (failure.empty()) {
-    children.clear();
-    for (std::size_t s = 0; s < scenarios.size(); ++s)
-      for (std::size_t r = 0; r < count; ++r) {
-        const Scenario* scenario = scenarios[s];
-        const uint64_t seed = scenario->run.seed + first + r;
-        const std::string* baseline =
-            baseline_of[s][r] >= 0 ? &*baselines[static_cast<std::size_t>(baseline_of[s][r])] : nullptr;
-        children.push_back([scenario, seed, baseline, &options] {
-          RunOptions run;
-          run.simgrid_args = options.simgrid_args;
-          BaselineRun paired;
-          if (baseline != nullptr) {
-            paired = BaselineRun::decode(*baseline);
-            run.pair_with = &paired;
-          }
-          return to_json(simulate(with_seed(*scenario, seed), run)).dump();
-        });
+      RunJob run{s, r, std::nullopt};
+      std::optional<std::size_t> after;
+      if (!key.empty()) {
+        auto [it, added] = known.emplace(std::make_pair(key, seed), jobs.size());
+        if (added) {
+          const Scenario* scenario = scenarios[s];
+          jobs.push_back(ScheduledJob{
+              [scenario, seed, &options] { return run_baseline(with_seed(*scenario, seed), options.simgrid_args); },
+              std::nullopt});
+          run_of_job.emplace_back();
+          baseline_of_job.resize(jobs.size());
+          baseline_of_job.back() = baselines.size();
+          baselines.emplace_back();
+          pending_pairs.push_back(0);
+        }
+        after = it->second;
+        run.baseline = baseline_of_job[it->second];
+        ++pending_pairs[*run.baseline];
       }
-    outputs = run_all(children, baseline_jobs.size());
+      const Scenario* scenario = scenarios[s];
+      const std::string* baseline = run.baseline ? &baselines[*run.baseline] : nullptr;
+      jobs.push_back(ScheduledJob{[scenario, seed, baseline, &options] {
+                                    RunOptions run_options;
+                                    run_options.simgrid_args = options.simgrid_args;
+                                    BaselineRun paired;
+                                    if (baseline != nullptr) {
+                                      paired = BaselineRun::decode(*baseline);
+                                      run_options.pair_with = &paired;
+                                    }
+                                    return to_json(simulate(with_seed(*scenario, seed), run_options)).dump();
+                                  },
+                                  after});
+      run_of_job.push_back(run);
+      baseline_of_job.resize(jobs.size());
+    }
   }
 
+  // Replications in seed order per scenario, whatever order the children end in (the result does not depend on
+  // --jobs); a scenario is handed to scenario_done as soon as all its replications are in.
+  std::vector<std::vector<std::optional<Replication>>> slots(scenarios.size(),
+                                                             std::vector<std::optional<Replication>>(count));
+  std::vector<std::size_t> missing(scenarios.size(), count);
   std::vector<std::vector<Replication>> out(scenarios.size());
-  for (std::size_t s = 0; s < scenarios.size(); ++s)
-    for (std::size_t r = 0; r < count; ++r) {
-      const std::optional<std::string>& output = outputs[s * count + r];
-      if (!output)
-        continue;
-      Replication replication;
-      replication.seed = scenarios[s]->run.seed + first + r;
-      replication.result = Json::parse(*output);
-      replication.figures = numeric_figures(replication.result);
-      add_derived_figures(replication.figures);
-      out[s].push_back(std::move(replication));
+  auto gather = [&](std::size_t s) {
+    std::vector<Replication> runs;
+    for (auto& slot : slots[s])
+      if (slot)
+        runs.push_back(std::move(*slot));
+    slots[s].clear();
+    return runs;
+  };
+  auto done = [&](std::size_t job, std::string&& output) {
+    if (!run_of_job[job]) { // a baseline: kept until the runs that pair with it complete
+      baselines[baseline_of_job[job]] = std::move(output);
+      return;
     }
-  if (!failure.empty())
-    throw IncompleteExperiment(failure, std::move(out), signal);
+    const RunJob& run = *run_of_job[job];
+    if (run.baseline && --pending_pairs[*run.baseline] == 0)
+      std::string().swap(baselines[*run.baseline]);
+    Replication replication;
+    replication.seed = scenarios[run.scenario]->run.seed + first + run.replication;
+    replication.result = Json::parse(output);
+    replication.figures = numeric_figures(replication.result);
+    add_derived_figures(replication.figures);
+    slots[run.scenario][run.replication] = std::move(replication);
+    if (--missing[run.scenario] == 0) {
+      out[run.scenario] = gather(run.scenario);
+      if (scenario_done)
+        scenario_done(run.scenario, out[run.scenario]);
+    }
+  };
+  try {
+    run_scheduled(jobs, options.jobs, done, [&options](std::size_t finished, std::size_t total) {
+      if (options.progress)
+        options.progress(finished, total);
+    });
+  } catch (const ChildRunError& e) { // keep what completed: whole scenarios, and the runs of the others
+    for (std::size_t s = 0; s < scenarios.size(); ++s)
+      if (missing[s] != 0)
+        out[s] = gather(s);
+    throw IncompleteExperiment(e.what(), std::move(out), e.signal());
+  }
   return out;
 }
 

@@ -45,12 +45,17 @@ private:
   int signal_;
 };
 
-/** Runs replications [first, first + count) of every scenario; returns [scenario][replication]. Baselines run
- * first, once for scenarios that differ only in their control plane (strategy, reconfiguration), which compare
- * does; every reconfigured run then pairs its requests with its baseline's. Throws IncompleteExperiment, with the
- * replications that completed, when not all did. */
+/** Called as soon as every replication of scenario `index` is in (seed order); it may move them out of `runs`. */
+using ScenarioDone = std::function<void(std::size_t index, std::vector<Replication>& runs)>;
+
+/** Runs replications [first, first + count) of every scenario; returns [scenario][replication]. All runs share one
+ * pool of --jobs children. A reconfigured run pairs its requests with its baseline, run once per seed for all the
+ * scenarios that differ only in their control plane (strategy, reconfiguration: compare's variants, a sweep's
+ * points), just before the first run that needs it. Throws IncompleteExperiment, with the replications that
+ * completed, when not all did. */
 std::vector<std::vector<Replication>> run_replications(const std::vector<const Scenario*>& scenarios, std::size_t first,
-                                                       std::size_t count, const ExperimentOptions& options);
+                                                       std::size_t count, const ExperimentOptions& options,
+                                                       const ScenarioDone& scenario_done = {});
 
 /** When to stop adding replications (Law and Kelton, "Simulation Modeling and Analysis", §9.4.1: the sequential
  * procedure for a relative error gamma). Approximate: the interval of the replications where the rule stops covers

@@ -170,68 +170,60 @@ SweepRun run_sweep(const fs::path& file, const SweepSpec& spec, const fs::path& 
     todo.push_back(&point);
   }
   const auto start = std::chrono::steady_clock::now();
-  // Points run one after the other, each with its replications in parallel children (and its baselines): a point's
-  // file appears as soon as it is complete. With fewer replications than jobs, points run side by side instead.
-  const std::size_t group = std::max<std::size_t>(1, static_cast<std::size_t>(options.jobs) /
-                                                         static_cast<std::size_t>(std::max(spec.replications, 1)));
-  for (std::size_t first = 0; first < todo.size(); first += group) {
-    std::vector<Scenario> scenarios;
-    for (std::size_t k = first; k < std::min(todo.size(), first + group); ++k)
-      scenarios.push_back(load_scenario(file, todo[k]->overrides));
-    std::vector<const Scenario*> pointers;
-    for (const Scenario& s : scenarios)
-      pointers.push_back(&s);
-    std::vector<std::vector<Replication>> runs;
-    std::optional<IncompleteExperiment> incomplete;
-    try {
-      runs = run_replications(pointers, 0, static_cast<std::size_t>(spec.replications), options);
-    } catch (const IncompleteExperiment& e) { // write the points that did complete, then stop
-      runs = e.complete();
-      incomplete = e;
+  // Every point of the shard in one pool of --jobs children, so that all of them stay busy, and baselines shared by
+  // the points whose workload is the same (a swept strategy or reconfiguration rate); a point's file appears as
+  // soon as its replications are in.
+  std::vector<Scenario> scenarios;
+  scenarios.reserve(todo.size());
+  for (const SweepPoint* point : todo)
+    scenarios.push_back(load_scenario(file, point->overrides));
+  std::vector<const Scenario*> pointers;
+  for (const Scenario& s : scenarios)
+    pointers.push_back(&s);
+  auto write_point = [&](std::size_t k, std::vector<Replication>& runs) {
+    const SweepPoint& point = *todo[k];
+    Json doc;
+    doc["sweep_id"] = id;
+    doc["point"] = point.index;
+    doc["points_in_sweep"] = spec.points.size();
+    Json factors = Json::object();
+    for (const ConfigOverride& o : point.overrides)
+      factors[o.path] = display_value(o.value);
+    doc["factors"] = factors;
+    doc["manifest"] = runs[0].result.at("manifest");
+    Json seeds = Json::array();
+    for (const Replication& r : runs)
+      seeds.push_back(r.seed);
+    doc["manifest"]["seeds"] = seeds;
+    doc["replications"] = spec.replications;
+    doc["confidence"] = spec.confidence;
+    if (!spec.slo.empty())
+      doc["slo"] = spec.slo;
+    const ReplicatedFigures summary = summarize(scenarios[k], runs, spec.confidence);
+    doc["warnings"] = warnings_json(summary.warnings);
+    for (const StatWarning& w : summary.warnings)
+      run.warnings.push_back(StatWarning{w.figure, "point " + std::to_string(point.index) + ": " + w.message});
+    Json& out = doc["figures"];
+    out = Json::object();
+    for (const auto& [path, ci] : summary.intervals) {
+      Json j = interval_json(ci);
+      if (auto it = summary.methods.find(path); it != summary.methods.end())
+        j["method"] = it->second;
+      out[path] = std::move(j);
     }
-    for (std::size_t k = 0; k < scenarios.size(); ++k) {
-      const SweepPoint& point = *todo[first + k];
-      if (runs[k].size() != static_cast<std::size_t>(spec.replications))
-        continue; // stopped before this point completed
-      Json doc;
-      doc["sweep_id"] = id;
-      doc["point"] = point.index;
-      Json factors = Json::object();
-      for (const ConfigOverride& o : point.overrides)
-        factors[o.path] = display_value(o.value);
-      doc["factors"] = factors;
-      doc["manifest"] = runs[k][0].result.at("manifest");
-      Json seeds = Json::array();
-      for (const Replication& r : runs[k])
-        seeds.push_back(r.seed);
-      doc["manifest"]["seeds"] = seeds;
-      doc["replications"] = spec.replications;
-      doc["confidence"] = spec.confidence;
-      const ReplicatedFigures summary = summarize(scenarios[k], runs[k], spec.confidence);
-      doc["warnings"] = warnings_json(summary.warnings);
-      for (const StatWarning& w : summary.warnings)
-        run.warnings.push_back(StatWarning{w.figure, "point " + std::to_string(point.index) + ": " + w.message});
-      if (!spec.slo.empty())
-        doc["slo"] = spec.slo;
-      Json& out = doc["figures"];
-      out = Json::object();
-      for (const auto& [path, ci] : summary.intervals) {
-        Json j = interval_json(ci);
-        if (auto it = summary.methods.find(path); it != summary.methods.end())
-          j["method"] = it->second;
-        out[path] = std::move(j);
-      }
-      write_output_file(out_dir / point_file_name(point.index), doc.dump(1) + "\n", "--out");
-      ++run.points_run;
-      if (progress)
-        progress(run.points_run, todo.size(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    if (incomplete)
-      throw IncompleteExperiment(std::string(incomplete->what()) + "; " + std::to_string(run.points_run) +
-                                     " points written to " + out_dir.string() +
-                                     " by this run; run the same command again to resume",
-                                 {}, incomplete->signal());
+    write_output_file(out_dir / point_file_name(point.index), doc.dump(1) + "\n", "--out");
+    runs.clear(); // written: a long sweep keeps no results in memory
+    ++run.points_run;
+    if (progress)
+      progress(run.points_run, todo.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  try {
+    run_replications(pointers, 0, static_cast<std::size_t>(spec.replications), options, write_point);
+  } catch (const IncompleteExperiment& e) { // the points that completed are written
+    throw IncompleteExperiment(std::string(e.what()) + "; " + std::to_string(run.points_run) + " points written to " +
+                                   out_dir.string() + " by this run; run the same command again to resume",
+                               {}, e.signal());
   }
   // The whole sweep is there (this run was unsharded, or the last shard into a shared directory): merge.
   bool complete = true;
@@ -267,9 +259,24 @@ std::size_t merge_sweep(const std::vector<fs::path>& dirs, const fs::path& out_d
   }
   if (points.empty())
     throw std::runtime_error("no point files (point-NNNNN.json) in the given directories");
-  for (std::size_t i = 0; i <= points.rbegin()->first; ++i)
+  // Point files tell how many points their sweep has (files of older versions do not: then up to the last one).
+  std::size_t expected = points.rbegin()->first + 1;
+  for (const auto& [index, doc] : points)
+    if (doc.contains("points_in_sweep"))
+      expected = std::max(expected, doc.at("points_in_sweep").get<std::size_t>());
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < expected; ++i)
     if (!points.contains(i))
-      throw std::runtime_error("point " + std::to_string(i) + " is missing: run its shard first");
+      missing.push_back(i);
+  if (!missing.empty()) {
+    std::string list;
+    for (std::size_t k = 0; k < std::min<std::size_t>(missing.size(), 8); ++k)
+      list += (k == 0 ? "" : ", ") + std::to_string(missing[k]);
+    if (missing.size() > 8)
+      list += ", ...";
+    throw std::runtime_error(std::to_string(missing.size()) + " of the sweep's " + std::to_string(expected) +
+                             " points are missing (point " + list + "): run their shards first");
+  }
   prepare_output_directory(out_dir, "--out");
   std::ostringstream csv;
   csv.precision(17);

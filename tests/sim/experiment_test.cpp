@@ -53,6 +53,46 @@ TEST(Experiment, ReplicationsUseSuccessiveSeedsAndVariantsShareTheirRequests) {
   EXPECT_GT(runs[0][0].figures.at("derived.ebusy") + runs[0][1].figures.at("derived.ebusy"), 0);
 }
 
+TEST(Experiment, OneBaselinePerSeedServesEveryScenarioWithTheSameWorkload) {
+  // A sweep's points over the control plane (strategy, an admin's rate) share their baselines; a point with another
+  // workload has its own. Progress counts every child: baselines plus runs.
+  const Scenario v12 = storm("v12-trylock");
+  const Scenario mainline = storm("linux-6.13");
+  const std::string file = test::source_dir() + "/configs/seed/random-storm.toml";
+  const Scenario faster_admin = load_scenario(
+      file, {{"run.horizon", "\"3s\""}, {"run.warmup", "\"0.5s\""}, {"reconfig.random.0.rate", "\"40/s\""}});
+  const Scenario other_workload = load_scenario(
+      file, {{"run.horizon", "\"3s\""}, {"run.warmup", "\"0.5s\""}, {"guests.0.arrival.rate", "\"10k/s\""}});
+  std::size_t children = 0;
+  ExperimentOptions options;
+  options.jobs = 2;
+  options.progress = [&children](std::size_t, std::size_t total) { children = total; };
+  std::vector<std::size_t> completed_order;
+  const auto runs = run_replications({&v12, &mainline, &faster_admin, &other_workload}, 0, 2, options,
+                                     [&completed_order](std::size_t index, std::vector<Replication>& done) {
+                                       EXPECT_EQ(done.size(), 2u);
+                                       completed_order.push_back(index);
+                                     });
+  EXPECT_EQ(children, 2u /* shared baselines */ + 2u /* other_workload's */ + 4u * 2u /* runs */);
+  std::sort(completed_order.begin(), completed_order.end());
+  EXPECT_EQ(completed_order, (std::vector<std::size_t>{0, 1, 2, 3}));
+  for (std::size_t r = 0; r < 2; ++r) {
+    EXPECT_EQ(runs[0][r].figures.at("baseline.completed"), runs[2][r].figures.at("baseline.completed"));
+    EXPECT_NE(runs[0][r].figures.at("baseline.completed"), runs[3][r].figures.at("baseline.completed"));
+    // Each run paired with its own workload's baseline: the same requests offered in both.
+    EXPECT_EQ(runs[3][r].figures.at("guests.web.offered"), runs[3][r].figures.at("baseline.guests.web.offered"));
+  }
+}
+
+TEST(Compare, PairsLeaveOutReplicationsWhereEitherRunLacksTheFigure) {
+  // Replication 1 of the variant touched no request (no extra delay per request): its pair is left out, not read
+  // as 0 (this used to end compare with "internal error: map::at").
+  const std::vector<std::map<std::string, double>> variant{{{"x", 5}}, {}, {{"x", 9}}};
+  const std::vector<std::map<std::string, double>> first{{{"x", 2}}, {{"x", 4}}, {{"x", 1}}};
+  EXPECT_EQ(pair_differences(variant, first, "x"), (std::vector<double>{3, 8}));
+  EXPECT_TRUE(pair_differences(variant, first, "y").empty());
+}
+
 TEST(Experiment, ReplicateSummarizesRunsAsTIntervals) {
   const Scenario scenario = load_scenario(test::source_dir() + "/configs/validation/mmc.toml",
                                           {{"run.horizon", "\"20s\""}, {"run.warmup", "\"1s\""}});
@@ -235,6 +275,17 @@ TEST_F(SweepFiles, ResumeSkipsFinishedPointsAndShardsMergeToTheSameResults) {
   EXPECT_EQ(merge_sweep({dir_ / "s1", dir_ / "s2"}, dir_ / "merged"), 3u);
   EXPECT_EQ(slurp(dir_ / "merged" / "results.csv"), csv);
   EXPECT_THROW(merge_sweep({dir_ / "s1"}, dir_ / "partial"), std::runtime_error); // point 1 missing
+  // A missing last point (its shard not run) is found too: point files know how many points their sweep has.
+  fs::create_directories(dir_ / "first-two");
+  for (const char* name : {"point-00000.json", "point-00001.json"})
+    fs::copy_file(dir_ / "all" / name, dir_ / "first-two" / name);
+  try {
+    merge_sweep({dir_ / "first-two"}, dir_ / "partial");
+    ADD_FAILURE() << "merged a sweep without its last point";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "1 of the sweep's 3 points are missing (point 2): run their shards first");
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "partial" / "results.csv"));
   // The throughput column follows the factor: about 1k, 2k, 3k per second.
   EXPECT_NE(csv.find("0,\"1k/s\",\"1\",summary.throughput_per_s,"), std::string::npos) << csv.substr(0, 300);
 }

@@ -24,6 +24,45 @@ TEST(ForkRunner, ReturnsOutputsInJobOrder) {
   }
 }
 
+TEST(ForkRunner, AJobStartsAfterTheJobItNeedsWhileLaterJobsFillTheSlots) {
+  // Job 1 needs job 0's output, which the parent stores as job 0 completes and job 1's child reads after its fork.
+  // With two slots, job 2 runs beside job 0 instead of waiting behind job 1.
+  std::string needed;
+  std::vector<ScheduledJob> jobs;
+  jobs.push_back(ScheduledJob{[] {
+                                ::usleep(300'000);
+                                return std::string("zero");
+                              },
+                              std::nullopt});
+  jobs.push_back(ScheduledJob{[&needed] { return "one after " + needed; }, 0});
+  jobs.push_back(ScheduledJob{[] { return std::string("two"); }, std::nullopt});
+  std::vector<std::pair<std::size_t, std::string>> done;
+  run_scheduled(jobs, 2, [&](std::size_t job, std::string&& output) {
+    if (job == 0)
+      needed = output;
+    done.emplace_back(job, std::move(output));
+  });
+  const std::vector<std::pair<std::size_t, std::string>> expected{{2, "two"}, {0, "zero"}, {1, "one after zero"}};
+  EXPECT_EQ(done, expected);
+  EXPECT_THROW(run_scheduled({ScheduledJob{[] { return std::string(); }, 0}}, 1, [](std::size_t, std::string&&) {}),
+               std::invalid_argument);
+}
+
+TEST(ForkRunner, AFailureOfTheCallerStopsTheChildren) {
+  // A result the caller cannot keep (a file it cannot write) ends the runs: no child outlives the call.
+  std::vector<ScheduledJob> jobs;
+  jobs.push_back(ScheduledJob{[] { return std::string("quick"); }, std::nullopt});
+  jobs.push_back(ScheduledJob{[] {
+                                ::sleep(30);
+                                return std::string("slow");
+                              },
+                              std::nullopt});
+  EXPECT_THROW(run_scheduled(jobs, 2, [](std::size_t, std::string&&) { throw std::runtime_error("disk full"); }),
+               std::runtime_error);
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1); // no child left, not even a zombie
+  EXPECT_EQ(errno, ECHILD);
+}
+
 TEST(ForkRunner, ChildStateDoesNotLeakIntoTheParent) {
   int counter = 0;
   const auto out = run_in_children({[&counter] { return std::to_string(++counter); }}, 1);
