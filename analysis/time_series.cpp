@@ -57,7 +57,8 @@ void SeriesRecorder::close_window() {
     total.in_flight += levels.in_flight;
     push(series_.per_guest[g], completed_[g], failed_[g], open_[g], levels);
   }
-  push(series_.all, completed_[all], failed_[all], open_[all], total);
+  // With one guest, its window histogram is the whole run's: completed() fills only that one.
+  push(series_.all, completed_[all], failed_[all], all == 1 ? open_[0] : open_[all], total);
   for (std::size_t g = 0; g <= all; ++g) {
     open_[g].clear();
     completed_[g] = 0;
@@ -79,7 +80,8 @@ void SeriesRecorder::completed(std::size_t guest, double now, double latency) {
   ++completed_[guest];
   ++completed_[all];
   open_[guest].record(latency);
-  open_[all].record(latency);
+  if (all != 1)
+    open_[all].record(latency);
 }
 
 void SeriesRecorder::failed(std::size_t guest, double now) {

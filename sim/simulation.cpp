@@ -133,6 +133,7 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     EventScheduler scheduler(scenario.run.horizon);
     scheduler.set_exclusive(!reconfigures); // without a control plane, no actor ever exists
     DataPlane data_plane(scenario, scheduler);
+    data_plane.set_indexed_picks(!options.scan_picks);
     if (options.trace)
       data_plane.set_trace(options.trace);
     ReconfigWindows windows(scenario.control.window_after);
