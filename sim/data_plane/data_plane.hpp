@@ -91,18 +91,6 @@ public:
   void set_indexed_picks(bool on) { indexed_picks_ = on; }
 
 private:
-  /** A card as one guest sees it: zcrypt balances on this guest's own load only. */
-  struct CardView {
-    uint32_t card = 0;
-    double load = 0;
-    uint64_t total_requests = 0;
-    std::vector<uint32_t> queues; ///< queues the guest knows on this card
-    /** The selection index (see pick_indexed): a tournament over `queues` whose nodes hold the position of their
-     *  range's first selectable queue of least (load, total_requests), kNoQueue if none; leaves from index `size/2`. */
-    std::vector<uint32_t> best;
-    uint32_t order = 0; ///< position in the guest's card_order
-  };
-
   /** What zcrypt compares, lexicographically: a load, then the total_requests count that breaks ties. */
   struct LoadKey {
     double load;
@@ -112,6 +100,24 @@ private:
     }
   };
   static constexpr LoadKey kNoKey{std::numeric_limits<double>::infinity(), std::numeric_limits<uint64_t>::max()};
+  /** A node of a card view's queue tournament: the position in the view's queue list (kNoQueue: none) and its key. */
+  struct QueueNode {
+    LoadKey key = kNoKey;
+    uint32_t position = std::numeric_limits<uint32_t>::max();
+  };
+
+  /** A card as one guest sees it: zcrypt balances on this guest's own load only. */
+  struct CardView {
+    uint32_t card = 0;
+    double load = 0;
+    uint64_t total_requests = 0;
+    std::vector<uint32_t> queues; ///< queues the guest knows on this card
+    /** The selection index (see pick_indexed): a tournament over `queues` whose nodes hold their range's first
+     *  selectable queue of least (load, total_requests), with that key; leaves from index `size/2`. */
+    std::vector<QueueNode> best;
+    uint32_t order = 0; ///< position in the guest's card_order
+  };
+
   /** A node of a guest's card tournament: over its range of card_order, the least key of a card (its load) and the
    *  least key of a card's best queue, taken separately; a card without a selectable queue counts as infinite. */
   struct CardNode {
@@ -169,8 +175,10 @@ private:
   /** Queue q of the guest's view v changed load or count: its leaves and their ancestors follow. */
   void update_index(uint32_t guest, uint32_t view, uint32_t queue);
   void update_card_leaf(Guest& guest, uint32_t view);
-  /** Recomputes the view's tournament node from its two children. */
-  void update_view_node(CardView& view, std::size_t node) const;
+  /** The view's tournament leaf for its queue at `position`. */
+  QueueNode queue_leaf(const CardView& view, uint32_t position) const;
+  /** Recomputes the view's tournament node from its two children; returns whether it changed. */
+  bool update_view_node(CardView& view, std::size_t node) const;
   /** Whether the guest's selection index may be used (and must be kept). */
   bool index_current(const Guest& guest) const { return guest.index_epoch == epoch_ && shared_listings_ == 0; }
   /** Which queues a guest may pick, or which it knows, changed: every selection index is rebuilt before use. */

@@ -119,7 +119,7 @@ std::optional<DataPlane::Pick> DataPlane::pick_indexed(Guest& guest, Operation o
   }
   const uint32_t v = guest.card_order[at];
   const CardView& view = guest.cards[v];
-  return Pick{v, view.queues[view.best[1]], guest.uniform_weight[index_of(op)]};
+  return Pick{v, view.queues[view.best[1].position], guest.uniform_weight[index_of(op)]};
 }
 
 void DataPlane::rebuild_index(Guest& guest) {
@@ -127,12 +127,11 @@ void DataPlane::rebuild_index(Guest& guest) {
     CardView& view = guest.cards[guest.card_order[i]];
     view.order = static_cast<uint32_t>(i);
     const std::size_t leaves = std::bit_ceil(std::max<std::size_t>(view.queues.size(), 1));
-    view.best.assign(2 * leaves, kNoQueue);
+    view.best.assign(2 * leaves, QueueNode{});
     for (std::size_t p = 0; p < view.queues.size(); ++p)
-      if (queues_[view.queues[p]].selectable)
-        view.best[leaves + p] = static_cast<uint32_t>(p);
+      view.best[leaves + p] = queue_leaf(view, static_cast<uint32_t>(p));
     for (std::size_t node = leaves - 1; node >= 1; --node)
-      update_view_node(view, node);
+      update_view_node(view, node); // from the leaves up: every node recomputed
   }
   const std::size_t leaves = std::bit_ceil(std::max<std::size_t>(guest.card_order.size(), 1));
   guest.card_tree.assign(2 * leaves, CardNode{kNoKey, kNoKey});
@@ -149,27 +148,41 @@ void DataPlane::rebuild_index(Guest& guest) {
   guest.index_epoch = epoch_;
 }
 
-void DataPlane::update_view_node(CardView& view, std::size_t node) const {
-  // The left child on ties: the pass keeps the first of equal queues, in list order.
-  const uint32_t left = view.best[2 * node], right = view.best[2 * node + 1];
-  auto key = [&](uint32_t p) { return LoadKey{queues_[view.queues[p]].load, queues_[view.queues[p]].total_requests}; };
-  view.best[node] = right == kNoQueue || (left != kNoQueue && !(key(right) < key(left))) ? left : right;
+DataPlane::QueueNode DataPlane::queue_leaf(const CardView& view, uint32_t position) const {
+  const ApQueue& queue = queues_[view.queues[position]];
+  return queue.selectable ? QueueNode{{queue.load, queue.total_requests}, position} : QueueNode{};
+}
+
+bool DataPlane::update_view_node(CardView& view, std::size_t node) const {
+  // The left child on ties: the pass keeps the first of equal queues, in list order. No queue has an infinite key.
+  const QueueNode& left = view.best[2 * node];
+  const QueueNode& right = view.best[2 * node + 1];
+  const QueueNode& winner = right.key < left.key ? right : left;
+  QueueNode& current = view.best[node];
+  if (current.position == winner.position && current.key.load == winner.key.load &&
+      current.key.total == winner.key.total)
+    return false;
+  current = winner;
+  return true;
 }
 
 void DataPlane::update_card_leaf(Guest& guest, uint32_t v) {
   const CardView& view = guest.cards[v];
   const std::size_t leaves = guest.card_tree.size() / 2;
   std::size_t node = leaves + view.order;
-  if (view.best[1] == kNoQueue) {
+  if (view.best[1].position == kNoQueue)
     guest.card_tree[node] = CardNode{kNoKey, kNoKey};
-  } else {
-    const ApQueue& queue = queues_[view.queues[view.best[1]]];
-    guest.card_tree[node] = CardNode{{view.load, view.total_requests}, {queue.load, queue.total_requests}};
-  }
+  else
+    guest.card_tree[node] = CardNode{{view.load, view.total_requests}, view.best[1].key};
   for (node /= 2; node >= 1; node /= 2) {
     const CardNode& left = guest.card_tree[2 * node];
     const CardNode& right = guest.card_tree[2 * node + 1];
-    guest.card_tree[node] = CardNode{std::min(left.card, right.card), std::min(left.queue, right.queue)};
+    const CardNode least{std::min(left.card, right.card), std::min(left.queue, right.queue)};
+    CardNode& current = guest.card_tree[node];
+    if (!(least.card < current.card || current.card < least.card || least.queue < current.queue ||
+          current.queue < least.queue))
+      break; // unchanged: so are the nodes above
+    current = least;
   }
 }
 
@@ -181,9 +194,12 @@ void DataPlane::update_index(uint32_t g, uint32_t v, uint32_t q) {
   const auto it = std::lower_bound(view.queues.begin(), view.queues.end(), q);
   if (it == view.queues.end() || *it != q)
     return; // not a queue of this view any more: its index is rebuilt anyway
-  for (std::size_t node = (view.best.size() / 2 + static_cast<std::size_t>(it - view.queues.begin())) / 2; node >= 1;
-       node /= 2)
-    update_view_node(view, node);
+  const auto position = static_cast<uint32_t>(it - view.queues.begin());
+  const std::size_t leaf = view.best.size() / 2 + position;
+  view.best[leaf] = queue_leaf(view, position);
+  // Up to the first node that keeps its queue and key: the ones above depend on nothing else that changed.
+  for (std::size_t node = leaf / 2; node >= 1 && update_view_node(view, node); node /= 2) {
+  }
   update_card_leaf(guest, v);
 }
 
