@@ -103,13 +103,27 @@ uint32_t first_beating(const std::vector<Node>& tree, std::size_t node, uint32_t
   return left != kNoCard ? left : first_beating(tree, 2 * node + 1, mid, hi, after, card, queue);
 }
 
+/** The first leaf whose `member` key equals the root's (the least). */
+template <class Node, class Key>
+uint32_t first_least(const std::vector<Node>& tree, Key Node::*member) {
+  const Key& least = tree[1].*member;
+  std::size_t node = 1;
+  while (2 * node < tree.size())
+    node = !(least < tree[2 * node].*member) ? 2 * node : 2 * node + 1;
+  return static_cast<uint32_t>(node - tree.size() / 2);
+}
+
 } // namespace
 
 std::optional<DataPlane::Pick> DataPlane::pick_indexed(Guest& guest, Operation op) {
   const auto leaves = static_cast<uint32_t>(guest.card_tree.size() / 2);
-  uint32_t at = first_beating(guest.card_tree, 1, 0, leaves, -1, kNoKey, kNoKey);
-  if (at == kNoCard)
-    return std::nullopt;
+  if (!(guest.card_tree[1].card < kNoKey))
+    return std::nullopt; // no card with a selectable queue
+  // The common case, one step: the first card of least card key is also the first of least best-queue key. Every
+  // card before it is then strictly beaten by it on both keys, and no card after it beats it: the chain ends there.
+  uint32_t at = first_least(guest.card_tree, &CardNode::card);
+  if (at != first_least(guest.card_tree, &CardNode::queue))
+    at = first_beating(guest.card_tree, 1, 0, leaves, -1, kNoKey, kNoKey);
   for (;;) {
     const CardNode& current = guest.card_tree[leaves + at];
     const uint32_t next = first_beating(guest.card_tree, 1, 0, leaves, at, current.card, current.queue);
