@@ -51,15 +51,16 @@ using bench::peak_rss_mib;
 std::string encode(const Measurement& m) {
   std::ostringstream out;
   out.precision(17);
-  out << m.requests << ' ' << m.wall_seconds << ' ' << m.cpu_seconds << ' ' << m.peak_rss_mib << ' ' << m.start_rss_mib << ' ' << m.mean_latency
-      << ' ' << m.events;
+  out << m.requests << ' ' << m.wall_seconds << ' ' << m.cpu_seconds << ' ' << m.peak_rss_mib << ' ' << m.start_rss_mib
+      << ' ' << m.mean_latency << ' ' << m.events;
   return out.str();
 }
 
 Measurement decode(const std::string& text) {
   std::istringstream in(text);
   Measurement m;
-  in >> m.requests >> m.wall_seconds >> m.cpu_seconds >> m.peak_rss_mib >> m.start_rss_mib >> m.mean_latency >> m.events;
+  in >> m.requests >> m.wall_seconds >> m.cpu_seconds >> m.peak_rss_mib >> m.start_rss_mib >> m.mean_latency >>
+      m.events;
   if (!in)
     throw std::runtime_error("cannot read a child's answer: '" + text + "'");
   return m;

@@ -110,10 +110,11 @@ int run(bool perf) {
   std::fflush(stdout); // before forking, or the children would print the parent's buffer again
 
   const std::vector<Case> cases{
-      {"cards_per_guest", 1, 1, 1},       {"cards_per_guest", 8, 1, 1},  {"cards_per_guest", 64, 1, 1},
-      {"queues_per_card", 1, 16, 1},      {"queues_per_card", 1, 85, 1}, {"one_guest_all_queues", 64, 85, 1},
-      {"guests", 64, 1, 64},              {"guests", 64, 10, 640},       {"guests", 64, 85, 5440},
-      {"guests_default_series", 64, 85, 5440, true},
+      {"cards_per_guest", 1, 1, 1},  {"cards_per_guest", 8, 1, 1},
+      {"cards_per_guest", 64, 1, 1}, {"queues_per_card", 1, 16, 1},
+      {"queues_per_card", 1, 85, 1}, {"one_guest_all_queues", 64, 85, 1},
+      {"guests", 64, 1, 64},         {"guests", 64, 10, 640},
+      {"guests", 64, 85, 5440},      {"guests_default_series", 64, 85, 5440, true},
   };
   std::vector<Measurement> results;
   for (const Case& c : cases) {

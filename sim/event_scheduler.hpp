@@ -29,8 +29,8 @@ public:
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, EventCallback>>>
   EventCallback(F&& f) { // NOLINT(google-explicit-constructor): lambdas convert implicitly, like std::function
     using Fn = std::decay_t<F>;
-    if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(void*) &&
-                  std::is_trivially_copyable_v<Fn> && std::is_trivially_destructible_v<Fn>) {
+    if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(void*) && std::is_trivially_copyable_v<Fn> &&
+                  std::is_trivially_destructible_v<Fn>) {
       ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
       invoke_ = [](void* self) { (*static_cast<Fn*>(self))(); };
     } else {

@@ -137,7 +137,7 @@ private:
     const GuestSpec* spec;
     std::unique_ptr<ArrivalProcess> arrivals;
     NamedStream arrival_rng;
-    LazyStream op_rng; ///< drawn only by a mix of several operations
+    LazyStream op_rng;        ///< drawn only by a mix of several operations
     uint64_t request_key = 0; ///< with the request index, names the request's own stream
     uint64_t next_index = 0;
     std::optional<Arrival> next_arrival;
@@ -155,7 +155,7 @@ private:
     uint64_t in_flight = 0;               ///< issued, not yet collected or failed
     /** Queues an event made unusable for this guest, until they are usable again: an -ENODEV belongs to those. */
     std::vector<std::pair<uint32_t, int>> taken_by;
-    std::vector<CardNode> card_tree; ///< the card tournament over card_order, leaves from index `size/2`
+    std::vector<CardNode> card_tree;     ///< the card tournament over card_order, leaves from index `size/2`
     uint64_t index_epoch = ~uint64_t{0}; ///< the selection index is current while this equals epoch_
     std::array<double, kOperationCount> uniform_weight{}; ///< the rating every card gives op, 0 if they differ
     GuestResult result;
@@ -236,9 +236,9 @@ private:
   std::vector<ApQueue> queues_;
   std::vector<std::vector<int>> queue_index_; ///< [adapter][domain] -> queue, -1 none
   std::vector<Guest> guests_;
-  uint64_t epoch_ = 0;            ///< bumped when selectable queues or the queues guests know change
-  uint32_t shared_listings_ = 0;  ///< queues known to more than one guest (mid-reconfiguration): scans only
-  bool integral_weights_ = true;  ///< every rating is a whole number, so loads add up exactly (pick_indexed)
+  uint64_t epoch_ = 0;           ///< bumped when selectable queues or the queues guests know change
+  uint32_t shared_listings_ = 0; ///< queues known to more than one guest (mid-reconfiguration): scans only
+  bool integral_weights_ = true; ///< every rating is a whole number, so loads add up exactly (pick_indexed)
   bool indexed_picks_ = true;
   RequestPool requests_;
   std::size_t peak_in_flight_ = 0;

@@ -45,8 +45,7 @@ public:
   /** Removes the requests for which `drop(id)` says true, keeping the others in order. */
   template <class Drop>
   void erase_if(Drop drop) {
-    items_.erase(std::remove_if(items_.begin() + static_cast<std::ptrdiff_t>(head_), items_.end(), drop),
-                 items_.end());
+    items_.erase(std::remove_if(items_.begin() + static_cast<std::ptrdiff_t>(head_), items_.end(), drop), items_.end());
     if (empty())
       clear();
   }

@@ -321,8 +321,8 @@ adapter = "0x02"
       std::ostringstream out;
       out.precision(17);
       options.trace = [&out](const TraceEvent& e) {
-        out << e.time << ' ' << trace_kind_name(e.kind) << ' ' << e.guest << ' ' << e.request << ' ' << e.adapter
-            << ' ' << e.domain << '\n';
+        out << e.time << ' ' << trace_kind_name(e.kind) << ' ' << e.guest << ' ' << e.request << ' ' << e.adapter << ' '
+            << e.domain << '\n';
       };
       options.scan_picks = scan;
       const RunResult result = simulate(make(), options);
