@@ -99,10 +99,17 @@ void LatencyHistogram::add_to_sum(double value) {
   sum_ = total;
 }
 
-void LatencyHistogram::record(double seconds) {
+std::size_t LatencyHistogram::checked_bucket(double seconds) const {
   if (!(seconds >= 0.0 && seconds < std::numeric_limits<double>::infinity()))
     throw std::invalid_argument("LatencyHistogram::record(): latency must be finite and >= 0, got " + to_text(seconds));
-  const std::size_t bucket = bucket_index(seconds);
+  return bucket_index(seconds);
+}
+
+void LatencyHistogram::record(double seconds) {
+  record_in(checked_bucket(seconds), seconds);
+}
+
+void LatencyHistogram::record_in(std::size_t bucket, double seconds) {
   if (bucket - base_ >= counts_.size()) // below base_ too: the difference wraps around
     cover(bucket);
   ++counts_[bucket - base_];

@@ -35,6 +35,13 @@ public:
    *  @throw std::invalid_argument if the value is negative, NaN or infinite */
   void record(double seconds);
 
+  /** @brief Adds one sample whose bucket is known: `bucket` is what checked_bucket(seconds) gave, on this histogram
+   *  or one of the same geometry (one log for several histograms of one sample). */
+  void record_in(std::size_t bucket, double seconds);
+  /** @brief bucket_index(seconds) for a sample to record.
+   *  @throw std::invalid_argument if the value is negative, NaN or infinite */
+  std::size_t checked_bucket(double seconds) const;
+
   /** @brief Adds every sample of `other` to this histogram.
    *  @throw std::invalid_argument if `other` was built with a different lowest, highest or relative_error */
   void merge(const LatencyHistogram& other);

@@ -16,10 +16,10 @@ double default_series_window(double horizon) {
 
 namespace {
 
-// Window histograms cover 100 ns to 1000 s at 1%: what a window's p50 and p99 need, cheaper to clear than the
-// run's histogram.
+// Window histograms have the run histogram's geometry, so that a latency's bucket is computed once for both; they
+// keep counters only for the buckets a window used, which is what a clear costs.
 LatencyHistogram window_histogram() {
-  return LatencyHistogram(1e-7, 1e3, 0.01);
+  return LatencyHistogram();
 }
 
 void push(SeriesColumns& c, uint64_t completed, uint64_t failed, const LatencyHistogram& h,
@@ -73,15 +73,19 @@ void SeriesRecorder::advance(double now) {
 }
 
 void SeriesRecorder::completed(std::size_t guest, double now, double latency) {
+  completed(guest, now, latency, open_[guest].checked_bucket(latency));
+}
+
+void SeriesRecorder::completed(std::size_t guest, double now, double latency, std::size_t bucket) {
   advance(now);
   if (current_ >= windows_)
     return;
   const std::size_t all = series_.guests.size();
   ++completed_[guest];
   ++completed_[all];
-  open_[guest].record(latency);
+  open_[guest].record_in(bucket, latency);
   if (all != 1)
-    open_[all].record(latency);
+    open_[all].record_in(bucket, latency);
 }
 
 void SeriesRecorder::failed(std::size_t guest, double now) {

@@ -24,8 +24,8 @@ EventScheduler::~EventScheduler() {
     armed_->remove();
 }
 
-double EventScheduler::now() const {
-  return running_ ? now_ : simgrid::s4u::Engine::get_clock();
+double EventScheduler::engine_clock() {
+  return simgrid::s4u::Engine::get_clock();
 }
 
 void EventScheduler::actor_woke(double date) {

@@ -107,7 +107,7 @@ public:
   void after(double delay, EventCallback callback) { at(now() + delay, std::move(callback)); }
 
   /** The date of the event being run, else SimGrid's clock. */
-  double now() const;
+  double now() const { return running_ ? now_ : engine_clock(); }
   double horizon() const { return horizon_; }
 
   /** An actor goes to sleep until `date` (SimGrid's sleep; pair with actor_woke): the scheduler may run events that
@@ -143,6 +143,7 @@ private:
     }
   };
 
+  static double engine_clock();
   void run_due_events();
   void arm();
   /** Sets ahead_until_ for a batch starting at SimGrid's `clock`. */

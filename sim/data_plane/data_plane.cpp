@@ -200,7 +200,7 @@ void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {
   ApQueue& queue = queues_[q];
   queue.load += request.weight;
   ++queue.total_requests;
-  update_index(request.guest, view_index, q);
+  note_load_change(request.guest, view_index, q);
   queue.requestq.push_back(id);
   trace(request.attempts == 1 ? TraceKind::issue : TraceKind::retry, request);
   send_waiting(q);
@@ -346,11 +346,13 @@ void DataPlane::collect(RequestId id) {
   Guest& guest = guests_[request.guest];
   const double now = scheduler_.now();
   const double latency = now - request.arrival;
-  series_.completed(request.guest, now, latency);
+  // One bucket computation (a log) for the run's histogram and the time series' window, of the same geometry.
+  const std::size_t bucket = guest.result.latency.checked_bucket(latency);
+  series_.completed(request.guest, now, latency, bucket);
   --guest.in_flight;
   if (in_window(now)) {
     ++guest.result.requests.completed;
-    guest.result.latency.record(latency);
+    guest.result.latency.record_in(bucket, latency);
   }
   if (attribution_)
     attribution_->finish(request, ImpactAttribution::Outcome::completed, latency);
@@ -367,7 +369,7 @@ void DataPlane::collect(RequestId id) {
 void DataPlane::release_loads(const Request& request) {
   guests_[request.guest].cards[request.view].load -= request.weight;
   queues_[request.queue].load -= request.weight;
-  update_index(request.guest, request.view, request.queue);
+  note_load_change(request.guest, request.view, request.queue);
 }
 
 // --- reconfiguration ------------------------------------------------------------------------------------------
@@ -595,6 +597,7 @@ void DataPlane::learn_queue(Guest& guest, uint32_t q) {
     guest.card_order.push_back(v);
   std::vector<uint32_t>& list = guest.cards[v].queues;
   list.insert(std::lower_bound(list.begin(), list.end(), q), q); // zcrypt's list order: by APQN
+  ++guest.known_queues;
   if (++queues_[q].listeners == 2)
     ++shared_listings_;
   ++epoch_;
@@ -605,7 +608,10 @@ void DataPlane::forget_queue(Guest& guest, uint32_t q) {
   if (v < 0)
     return;
   std::vector<uint32_t>& list = guest.cards[static_cast<std::size_t>(v)].queues;
-  if (std::erase(list, q) > 0 && queues_[q].listeners-- == 2)
+  if (std::erase(list, q) == 0)
+    return;
+  --guest.known_queues;
+  if (queues_[q].listeners-- == 2)
     --shared_listings_;
   if (list.empty()) // the card device goes with its last queue
     std::erase(guest.card_order, static_cast<uint32_t>(v));

@@ -157,6 +157,7 @@ private:
     std::vector<std::pair<uint32_t, int>> taken_by;
     std::vector<CardNode> card_tree;     ///< the card tournament over card_order, leaves from index `size/2`
     uint64_t index_epoch = ~uint64_t{0}; ///< the selection index is current while this equals epoch_
+    uint32_t known_queues = 0;           ///< in all its card views
     std::array<double, kOperationCount> uniform_weight{}; ///< the rating every card gives op, 0 if they differ
     GuestResult result;
   };
@@ -174,6 +175,10 @@ private:
   void rebuild_index(Guest& guest);
   /** Queue q of the guest's view v changed load or count: its leaves and their ancestors follow. */
   void update_index(uint32_t guest, uint32_t view, uint32_t queue);
+  void note_load_change(uint32_t guest, uint32_t view, uint32_t queue) {
+    if (index_current(guests_[guest]))
+      update_index(guest, view, queue);
+  }
   void update_card_leaf(Guest& guest, uint32_t view);
   /** The view's tournament leaf for its queue at `position`. */
   QueueNode queue_leaf(const CardView& view, uint32_t position) const;

@@ -33,7 +33,10 @@ constexpr uint32_t kNoCard = std::numeric_limits<uint32_t>::max();
 } // namespace
 
 std::optional<DataPlane::Pick> DataPlane::pick_queue(Guest& guest, Operation op, int avoid_card, int avoid_queue) {
-  if (indexed_picks_ && integral_weights_ && avoid_card < 0 && avoid_queue < 0 && shared_listings_ == 0) {
+  // A guest on a few queues is served faster by the pass than by keeping an index.
+  constexpr uint32_t kIndexFrom = 8;
+  if (indexed_picks_ && integral_weights_ && avoid_card < 0 && avoid_queue < 0 && shared_listings_ == 0 &&
+      guest.known_queues >= kIndexFrom) {
     if (guest.index_epoch != epoch_)
       rebuild_index(guest);
     if (guest.uniform_weight[index_of(op)] > 0)
@@ -202,8 +205,6 @@ void DataPlane::update_card_leaf(Guest& guest, uint32_t v) {
 
 void DataPlane::update_index(uint32_t g, uint32_t v, uint32_t q) {
   Guest& guest = guests_[g];
-  if (!index_current(guest))
-    return;
   CardView& view = guest.cards[v];
   const auto it = std::lower_bound(view.queues.begin(), view.queues.end(), q);
   if (it == view.queues.end() || *it != q)
