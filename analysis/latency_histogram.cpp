@@ -45,13 +45,34 @@ LatencyHistogram::LatencyHistogram(double lowest, double highest, double relativ
     throw std::invalid_argument("LatencyHistogram: geometry needs " + to_text(regular + 2) +
                                 " buckets (limit 2^24); widen relative_error or narrow [lowest, highest]");
   first_index_ = static_cast<int>(std::ceil(std::log(lowest) * inv_log_gamma_));
-  counts_.assign(static_cast<std::size_t>(regular) + 2, 0);
+  bucket_count_ = static_cast<std::size_t>(regular) + 2;
+}
+
+void LatencyHistogram::cover(std::size_t bucket) {
+  if (bucket - base_ < counts_.size())
+    return;
+  // A margin beyond the new bucket (a quarter of the range, at least 8) so that a drifting range reallocates rarely.
+  const std::size_t slack = std::max<std::size_t>(8, counts_.size() / 4);
+  const std::size_t begin = counts_.empty() ? bucket : base_;
+  const std::size_t end = counts_.empty() ? bucket + 1 : base_ + counts_.size();
+  const std::size_t lo = bucket <= begin ? bucket - std::min(bucket, slack) : begin;
+  const std::size_t hi = bucket + 1 >= end ? std::min(bucket_count_, bucket + 1 + slack) : end;
+  std::vector<uint64_t> wider(hi - lo, 0);
+  std::copy(counts_.begin(), counts_.end(), wider.begin() + static_cast<std::ptrdiff_t>(begin - lo));
+  counts_ = std::move(wider);
+  base_ = lo;
+}
+
+std::vector<uint64_t> LatencyHistogram::bucket_counts() const {
+  std::vector<uint64_t> all(bucket_count_, 0);
+  std::copy(counts_.begin(), counts_.end(), all.begin() + static_cast<std::ptrdiff_t>(base_));
+  return all;
 }
 
 std::size_t LatencyHistogram::bucket_index(double seconds) const {
   if (seconds < lowest_)
     return 0;
-  const std::size_t overflow = counts_.size() - 1;
+  const std::size_t overflow = bucket_count_ - 1;
   if (seconds > highest_)
     return overflow;
   const long index = static_cast<long>(std::ceil(std::log(seconds) * inv_log_gamma_)) - first_index_ + 1;
@@ -62,7 +83,7 @@ std::size_t LatencyHistogram::bucket_index(double seconds) const {
 double LatencyHistogram::representative(std::size_t bucket) const {
   if (bucket == 0)
     return underflow_max_;
-  if (bucket == counts_.size() - 1)
+  if (bucket == bucket_count_ - 1)
     return max_;
   const double upper = std::exp(static_cast<double>(static_cast<long>(bucket) - 1 + first_index_) * log_gamma_);
   return rep_factor_ * upper;
@@ -78,11 +99,20 @@ void LatencyHistogram::add_to_sum(double value) {
   sum_ = total;
 }
 
-void LatencyHistogram::record(double seconds) {
+std::size_t LatencyHistogram::checked_bucket(double seconds) const {
   if (!(seconds >= 0.0 && seconds < std::numeric_limits<double>::infinity()))
     throw std::invalid_argument("LatencyHistogram::record(): latency must be finite and >= 0, got " + to_text(seconds));
-  const std::size_t bucket = bucket_index(seconds);
-  ++counts_[bucket];
+  return bucket_index(seconds);
+}
+
+void LatencyHistogram::record(double seconds) {
+  record_in(checked_bucket(seconds), seconds);
+}
+
+void LatencyHistogram::record_in(std::size_t bucket, double seconds) {
+  if (bucket - base_ >= counts_.size()) // below base_ too: the difference wraps around
+    cover(bucket);
+  ++counts_[bucket - base_];
   if (bucket == 0)
     underflow_max_ = std::max(underflow_max_, seconds);
   ++count_;
@@ -97,9 +127,13 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
                                 to_text(other.lowest_) + ", highest " + to_text(highest_) + " vs " +
                                 to_text(other.highest_) + ", relative_error " + to_text(relative_error_) + " vs " +
                                 to_text(other.relative_error_) + ")");
-  for (std::size_t i = 0; i < counts_.size(); ++i)
-    counts_[i] += other.counts_[i];
-  if (other.counts_[0] > 0)
+  if (!other.counts_.empty()) {
+    cover(other.base_);
+    cover(other.base_ + other.counts_.size() - 1);
+    for (std::size_t i = 0; i < other.counts_.size(); ++i)
+      counts_[other.base_ - base_ + i] += other.counts_[i];
+  }
+  if (other.base_ == 0 && !other.counts_.empty() && other.counts_[0] > 0)
     underflow_max_ = std::max(underflow_max_, other.underflow_max_);
   count_ += other.count_;
   add_to_sum(other.sum_);
@@ -128,10 +162,10 @@ double LatencyHistogram::quantile(double q) const {
   const uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(rank_real), 1, count_);
 
   uint64_t cumulative = 0;
-  for (std::size_t bucket = 0; bucket < counts_.size(); ++bucket) {
-    cumulative += counts_[bucket];
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    cumulative += counts_[i];
     if (cumulative >= rank)
-      return std::clamp(representative(bucket), min_, max_);
+      return std::clamp(representative(base_ + i), min_, max_);
   }
   return max_; // unreachable: the buckets hold count_ samples
 }
@@ -139,7 +173,7 @@ double LatencyHistogram::quantile(double q) const {
 double LatencyHistogram::bucket_upper(std::size_t bucket) const {
   if (bucket == 0)
     return lowest_;
-  if (bucket >= counts_.size() - 1)
+  if (bucket >= bucket_count_ - 1)
     return std::max(max_, highest_);
   return std::exp(static_cast<double>(static_cast<long>(bucket) - 1 + first_index_) * log_gamma_);
 }
@@ -147,7 +181,7 @@ double LatencyHistogram::bucket_upper(std::size_t bucket) const {
 double LatencyHistogram::bucket_lower(std::size_t bucket) const {
   if (bucket == 0)
     return 0.0;
-  if (bucket >= counts_.size() - 1)
+  if (bucket >= bucket_count_ - 1)
     return highest_;
   if (bucket == 1)
     return lowest_; // smaller values went to the underflow bucket
@@ -159,10 +193,11 @@ LatencyHistogram LatencyHistogram::restore(double lowest, double highest, double
                                            double min, double max, double underflow_max) {
   LatencyHistogram h(lowest, highest, relative_error);
   for (const auto& [bucket, count] : buckets) {
-    if (bucket >= h.counts_.size())
+    if (bucket >= h.bucket_count_)
       throw std::invalid_argument("LatencyHistogram::restore(): bucket " + std::to_string(bucket) + " out of range (" +
-                                  std::to_string(h.counts_.size()) + " buckets)");
-    h.counts_[bucket] += count;
+                                  std::to_string(h.bucket_count_) + " buckets)");
+    h.cover(bucket);
+    h.counts_[bucket - h.base_] += count;
     h.count_ += count;
   }
   if (h.count_ > 0) {

@@ -7,13 +7,14 @@
 
 namespace apq {
 
-/** @brief Latency histogram with log-spaced buckets: bounded relative error, memory fixed at construction.
+/** @brief Latency histogram with log-spaced buckets: bounded relative error, memory bounded by the geometry.
  *
  * Bucket i covers (gamma^(i-1), gamma^i] with gamma = (1+e)/(1-e) and is represented by 2*gamma^i/(gamma+1);
  * every value of the bucket is then within relative error e of the representative (the geometry of DDSketch,
  * Masson, Rim and Lee, "DDSketch: a fast and fully-mergeable quantile sketch with relative-error guarantees",
- * VLDB 2019). Buckets span [lowest, highest]; all counters are allocated by the constructor and record() never
- * allocates, so memory does not depend on the number of samples.
+ * VLDB 2019). Buckets span [lowest, highest]. Counters are kept for the range of buckets that received samples
+ * only (a run's latencies fill a few hundred of the default 1,729 buckets, and thousands of guests each have one):
+ * memory grows with the spread of the values, at most to the whole geometry, never with their number.
  *
  * Out-of-range values:
  *  - values in [0, lowest) (0 latency included) go to an underflow bucket represented by the largest value it
@@ -29,9 +30,17 @@ public:
    *  @throw std::invalid_argument if the geometry is invalid or needs more than 2^24 buckets */
   explicit LatencyHistogram(double lowest = 1e-9, double highest = 1e6, double relative_error = 0.01);
 
-  /** @brief Adds one sample; cheap enough to call per request (one log, no allocation).
+  /** @brief Adds one sample; cheap enough to call per request (one log; allocates only when the value falls
+   *  outside the range of buckets seen so far).
    *  @throw std::invalid_argument if the value is negative, NaN or infinite */
   void record(double seconds);
+
+  /** @brief Adds one sample whose bucket is known: `bucket` is what checked_bucket(seconds) gave, on this histogram
+   *  or one of the same geometry (one log for several histograms of one sample). */
+  void record_in(std::size_t bucket, double seconds);
+  /** @brief bucket_index(seconds) for a sample to record.
+   *  @throw std::invalid_argument if the value is negative, NaN or infinite */
+  std::size_t checked_bucket(double seconds) const;
 
   /** @brief Adds every sample of `other` to this histogram.
    *  @throw std::invalid_argument if `other` was built with a different lowest, highest or relative_error */
@@ -58,8 +67,8 @@ public:
   double lowest() const { return lowest_; }
   double highest() const { return highest_; }
   /** Number of buckets, underflow and overflow included; fixed at construction. */
-  std::size_t bucket_count() const { return counts_.size(); }
-  /** Bytes used by this object and its buckets; fixed at construction. */
+  std::size_t bucket_count() const { return bucket_count_; }
+  /** Bytes used by this object and its counters: at most the whole geometry's. */
   std::size_t memory_bytes() const { return sizeof(*this) + counts_.capacity() * sizeof(uint64_t); }
 
   /** @brief Forgets every sample; keeps the geometry and the memory. */
@@ -73,8 +82,8 @@ public:
    * the overflow bucket (highest, max()]. */
   double bucket_lower(std::size_t bucket) const;
   double bucket_upper(std::size_t bucket) const;
-  /** Samples per bucket, underflow first and overflow last. */
-  const std::vector<uint64_t>& bucket_counts() const { return counts_; }
+  /** Samples per bucket (bucket_count() of them), underflow first and overflow last. */
+  std::vector<uint64_t> bucket_counts() const;
   /** The running sum of the samples (mean() x count()). */
   double sum() const { return sum_ + sum_compensation_; }
   /** The largest sample below `lowest` (what the underflow bucket reports). */
@@ -89,6 +98,8 @@ public:
 private:
   double representative(std::size_t bucket) const;
   void add_to_sum(double value);
+  /** Makes counts_ cover bucket `bucket`. */
+  void cover(std::size_t bucket);
 
   double lowest_;
   double highest_;
@@ -97,7 +108,9 @@ private:
   double inv_log_gamma_;         // 1 / log_gamma_, so that record() multiplies instead of divides
   double rep_factor_;            // 2 / (gamma + 1): representative = rep_factor_ * upper bound of the bucket
   int first_index_;              // log-index ceil(log_gamma(lowest)) of the first regular bucket
-  std::vector<uint64_t> counts_; // [0] underflow, [1..n] regular, [n+1] overflow
+  std::size_t bucket_count_;     // [0] underflow, [1..n] regular, [n+1] overflow
+  std::size_t base_ = 0;         // the bucket counted by counts_[0]
+  std::vector<uint64_t> counts_; // buckets base_ .. base_ + counts_.size() - 1; the others are empty
 
   uint64_t count_ = 0;
   double sum_ = 0.0;

@@ -16,10 +16,10 @@ double default_series_window(double horizon) {
 
 namespace {
 
-// Window histograms cover 100 ns to 1000 s at 1%: what a window's p50 and p99 need, cheaper to clear than the
-// run's histogram.
+// Window histograms have the run histogram's geometry, so that a latency's bucket is computed once for both; they
+// keep counters only for the buckets a window used, which is what a clear costs.
 LatencyHistogram window_histogram() {
-  return LatencyHistogram(1e-7, 1e3, 0.01);
+  return LatencyHistogram();
 }
 
 void push(SeriesColumns& c, uint64_t completed, uint64_t failed, const LatencyHistogram& h,
@@ -57,7 +57,8 @@ void SeriesRecorder::close_window() {
     total.in_flight += levels.in_flight;
     push(series_.per_guest[g], completed_[g], failed_[g], open_[g], levels);
   }
-  push(series_.all, completed_[all], failed_[all], open_[all], total);
+  // With one guest, its window histogram is the whole run's: completed() fills only that one.
+  push(series_.all, completed_[all], failed_[all], all == 1 ? open_[0] : open_[all], total);
   for (std::size_t g = 0; g <= all; ++g) {
     open_[g].clear();
     completed_[g] = 0;
@@ -72,14 +73,19 @@ void SeriesRecorder::advance(double now) {
 }
 
 void SeriesRecorder::completed(std::size_t guest, double now, double latency) {
+  completed(guest, now, latency, open_[guest].checked_bucket(latency));
+}
+
+void SeriesRecorder::completed(std::size_t guest, double now, double latency, std::size_t bucket) {
   advance(now);
   if (current_ >= windows_)
     return;
   const std::size_t all = series_.guests.size();
   ++completed_[guest];
   ++completed_[all];
-  open_[guest].record(latency);
-  open_[all].record(latency);
+  open_[guest].record_in(bucket, latency);
+  if (all != 1)
+    open_[all].record_in(bucket, latency);
 }
 
 void SeriesRecorder::failed(std::size_t guest, double now) {

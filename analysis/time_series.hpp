@@ -36,6 +36,8 @@ public:
   /** Closes the windows that ended at or before `now`; call before changing what `levels` reports. */
   void advance(double now);
   void completed(std::size_t guest, double now, double latency);
+  /** The same, `bucket` being the latency's checked_bucket() in a LatencyHistogram of the default geometry. */
+  void completed(std::size_t guest, double now, double latency, std::size_t bucket);
   void failed(std::size_t guest, double now);
   /** Closes the remaining windows up to the horizon and hands the series over. */
   TimeSeries finish();

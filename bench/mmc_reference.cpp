@@ -1,5 +1,7 @@
 #include "bench/mmc_reference.hpp"
 
+#include "bench/measure.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -51,6 +53,7 @@ MmcResult run_mmc_reference(const MmcParams& params) {
   double latency_sum = 0;
 
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = bench::cpu_seconds();
   events.push(Event{gap(), 0, Kind::arrival});
   while (result.completed < params.requests) {
     const Event event = events.top();
@@ -78,6 +81,7 @@ MmcResult run_mmc_reference(const MmcParams& params) {
       waiting.pop_front();
     }
   }
+  result.cpu_seconds = bench::cpu_seconds() - cpu_start;
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.mean_latency = result.completed == 0 ? 0 : latency_sum / static_cast<double>(result.completed);
   return result;

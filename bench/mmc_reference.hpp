@@ -21,6 +21,7 @@ struct MmcResult {
   uint64_t completed = 0;
   double mean_latency = 0; ///< seconds, from arrival to departure
   double wall_seconds = 0; ///< the event loop only (steady clock)
+  double cpu_seconds = 0;  ///< the event loop only (process CPU time)
   uint64_t events = 0;
   LatencyHistogram latency;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string_view>
 
@@ -45,6 +46,22 @@ public:
 
 private:
   std::mt19937_64 engine_;
+};
+
+/** A NamedStream built at its first draw: a stream that may never be drawn from (a guest's operation mix of one
+ *  operation, its queue resets) costs 16 bytes instead of mt19937_64's 2.5 KB. The same numbers as NamedStream(key). */
+class LazyStream final : public RandomSource {
+public:
+  explicit LazyStream(uint64_t key) : key_(key) {}
+  uint64_t next_u64() override {
+    if (!stream_)
+      stream_ = std::make_unique<NamedStream>(key_);
+    return stream_->next_u64();
+  }
+
+private:
+  uint64_t key_;
+  std::unique_ptr<NamedStream> stream_;
 };
 
 /** A tiny stream for one request: draws i of request `index` under `key` (see stream_key). 8 bytes of state and a

@@ -24,8 +24,8 @@ EventScheduler::~EventScheduler() {
     armed_->remove();
 }
 
-double EventScheduler::now() const {
-  return running_ ? now_ : simgrid::s4u::Engine::get_clock();
+double EventScheduler::engine_clock() {
+  return simgrid::s4u::Engine::get_clock();
 }
 
 void EventScheduler::actor_woke(double date) {
@@ -45,7 +45,7 @@ void EventScheduler::in_engine(Callback work) {
   in_engine_date_ = now_;
 }
 
-void EventScheduler::at(double date, Callback callback) {
+void EventScheduler::at(double date, EventCallback callback) {
   date = std::max(date, now());
   if (date >= horizon_) // the run covers [0, horizon)
     return;
@@ -113,7 +113,7 @@ void EventScheduler::run_due_events() {
     now_ = heap_.back().date;
     const uint32_t slot = heap_.back().slot;
     heap_.pop_back();
-    Callback callback = std::move(slots_[slot]);
+    EventCallback callback = std::move(slots_[slot]);
     free_slots_.push_back(slot);
     ++events_run_;
     if (progress_ && (events_run_ & 0xffff) == 0)

@@ -2,9 +2,14 @@
 // The data plane's event list: request arrivals, engine completions, poll ticks and notifications are plain
 // callbacks, not actors (an actor wake-up costs about 3.5x a kernel timer, see sim/README.md).
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <set>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace simgrid::kernel::timer {
@@ -15,6 +20,58 @@ class Engine;
 }
 
 namespace apq {
+
+/** A scheduled callback. The data plane's closures (`this` and a few ids, trivially copyable) live inline, moved
+ * as plain bytes; anything else goes to the heap as a std::function. A std::function keeps only 16 bytes inline,
+ * so an engine completion's closure (`this`, card, request, generation) cost a heap allocation per request. */
+class EventCallback {
+public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, EventCallback>>>
+  EventCallback(F&& f) { // NOLINT(google-explicit-constructor): lambdas convert implicitly, like std::function
+    using Fn = std::decay_t<F>;
+    if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(void*) && std::is_trivially_copyable_v<Fn> &&
+                  std::is_trivially_destructible_v<Fn>) {
+      ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
+      invoke_ = [](void* self) { (*static_cast<Fn*>(self))(); };
+    } else {
+      auto* boxed = new std::function<void()>(std::forward<F>(f));
+      std::memcpy(storage_, &boxed, sizeof boxed);
+      invoke_ = [](void* self) { (**static_cast<std::function<void()>**>(self))(); };
+      destroy_ = [](void* self) { delete *static_cast<std::function<void()>**>(self); };
+    }
+  }
+  EventCallback(EventCallback&& other) noexcept { take(other); }
+  EventCallback& operator=(EventCallback&& other) noexcept {
+    if (this != &other) {
+      release();
+      take(other);
+    }
+    return *this;
+  }
+  EventCallback(const EventCallback&) = delete;
+  EventCallback& operator=(const EventCallback&) = delete;
+  ~EventCallback() { release(); }
+
+  void operator()() { invoke_(storage_); }
+
+private:
+  static constexpr std::size_t kInline = 24;
+
+  void take(EventCallback& other) {
+    std::memcpy(storage_, other.storage_, kInline);
+    invoke_ = other.invoke_;
+    destroy_ = std::exchange(other.destroy_, nullptr); // the heap closure, if any, changes hands
+  }
+  void release() {
+    if (destroy_ != nullptr)
+      destroy_(storage_);
+    destroy_ = nullptr;
+  }
+
+  alignas(void*) unsigned char storage_[kInline];
+  void (*invoke_)(void*) = nullptr;
+  void (*destroy_)(void*) = nullptr; ///< null: nothing to free
+};
 
 /** Events ordered by (date, scheduling order) on top of SimGrid's clock.
  *
@@ -46,11 +103,11 @@ public:
   EventScheduler& operator=(const EventScheduler&) = delete;
 
   /** Runs `callback` at absolute simulated date `date` (a past date means now). */
-  void at(double date, Callback callback);
-  void after(double delay, Callback callback) { at(now() + delay, std::move(callback)); }
+  void at(double date, EventCallback callback);
+  void after(double delay, EventCallback callback) { at(now() + delay, std::move(callback)); }
 
   /** The date of the event being run, else SimGrid's clock. */
-  double now() const;
+  double now() const { return running_ ? now_ : engine_clock(); }
   double horizon() const { return horizon_; }
 
   /** An actor goes to sleep until `date` (SimGrid's sleep; pair with actor_woke): the scheduler may run events that
@@ -75,8 +132,8 @@ public:
   void set_progress(std::function<void(double now)> callback) { progress_ = std::move(callback); }
 
 private:
-  // The heap orders small plain entries; callbacks stay put in slots (moving a std::function on every sift
-  // step cost a third of the data plane's time).
+  // The heap orders small plain entries; callbacks stay put in slots (moving a callback on every sift step cost a
+  // third of the data plane's time).
   struct Entry {
     double date;
     uint64_t seq;
@@ -88,6 +145,7 @@ private:
     }
   };
 
+  static double engine_clock();
   void run_due_events();
   void arm();
   /** Sets ahead_until_ for a batch starting at SimGrid's `clock`. */
@@ -102,7 +160,7 @@ private:
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
   std::vector<Entry> heap_;
-  std::vector<Callback> slots_;
+  std::vector<EventCallback> slots_;
   std::vector<uint32_t> free_slots_;
   simgrid::kernel::timer::Timer* armed_ = nullptr;
   double armed_date_ = 0;

@@ -135,6 +135,7 @@ RunResult simulate(const Scenario& scenario, const RunOptions& options) {
     if (options.progress)
       scheduler.set_progress(options.progress);
     DataPlane data_plane(scenario, scheduler);
+    data_plane.set_indexed_picks(!options.scan_picks);
     if (options.trace)
       data_plane.set_trace(options.trace);
     ReconfigWindows windows(scenario.control.window_after);

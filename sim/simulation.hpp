@@ -26,6 +26,8 @@ struct RunOptions {
   /** A reconfigured run compared with its baseline, run before it (run_baseline): requests are paired with their
    * own latency there, thresholds and time to recover come from its figures and series. */
   const BaselineRun* pair_with = nullptr;
+  /** Tests: zcrypt's queue selection by the kernel's full pass only, without the selection index. */
+  bool scan_picks = false;
 };
 
 RunResult simulate(const Scenario& scenario, const RunOptions& options = {});

@@ -9,10 +9,8 @@
 namespace apq {
 
 namespace {
-// zcrypt_api.h: TRACK_AGAIN_MAX attempts, and the weight penalties of a retry on the same card or queue.
+// zcrypt_api.h: TRACK_AGAIN_MAX attempts (the penalties of a retry are in queue_pick.cpp).
 constexpr int kMaxAttempts = 10;
-constexpr double kCardPenalty = 1000;
-constexpr double kQueuePenalty = 10000;
 // ap_bus.c poll_low_timeout: the AP state machine's AP_SM_WAIT_LOW_TIMEOUT, how often RESET_WAIT polls TAPQ.
 constexpr double kPollLowTimeout = 0.040;
 
@@ -26,9 +24,10 @@ std::vector<std::string> guest_names(const Scenario& scenario) {
 
 DataPlane::Guest::Guest(const GuestSpec& guest_spec, uint64_t seed, uint32_t card_count)
     : spec(&guest_spec), arrivals(guest_spec.arrival->clone()),
-      arrival_rng(seed, "guest/" + guest_spec.name + "/arrival"), op_rng(seed, "guest/" + guest_spec.name + "/op"),
+      arrival_rng(seed, "guest/" + guest_spec.name + "/arrival"),
+      op_rng(stream_key(seed, "guest/" + guest_spec.name + "/op")),
       request_key(stream_key(seed, "guest/" + guest_spec.name + "/request")),
-      reset_rng(seed, "guest/" + guest_spec.name + "/rapq"), view_of_card(card_count, -1) {
+      reset_rng(stream_key(seed, "guest/" + guest_spec.name + "/rapq")), view_of_card(card_count, -1) {
   result.name = guest_spec.name;
   // Phases of the guest's poll and scan timers: each guest booted at its own moment.
   NamedStream phases(seed, "guest/" + guest_spec.name + "/phases");
@@ -58,6 +57,9 @@ DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
       queues_.push_back(std::move(queue));
     }
   }
+  for (const Card& card : cards_)
+    for (double weight : card.type->weight)
+      integral_weights_ = integral_weights_ && weight == std::floor(weight) && weight < 0x1p32;
   // Guests start running with their APCB in place and their interrupts set up.
   const HostConfig host(scenario);
   guests_.reserve(scenario.guests.size());
@@ -69,7 +71,7 @@ DataPlane::DataPlane(const Scenario& scenario, EventScheduler& scheduler)
       for (int domain : apcb.domains.ids()) {
         const auto q = static_cast<uint32_t>(queue_index_[adapter][domain]);
         queues_[q].owner = static_cast<int>(g);
-        queues_[q].selectable = true;
+        set_selectable(queues_[q], true);
         queues_[q].ready = true;
         learn_queue(guests_[g], q);
       }
@@ -198,6 +200,7 @@ void DataPlane::submit(RequestId id, int avoid_card, int avoid_queue) {
   ApQueue& queue = queues_[q];
   queue.load += request.weight;
   ++queue.total_requests;
+  note_load_change(request.guest, view_index, q);
   queue.requestq.push_back(id);
   trace(request.attempts == 1 ? TraceKind::issue : TraceKind::retry, request);
   send_waiting(q);
@@ -223,51 +226,6 @@ void DataPlane::fail(RequestId id, uint64_t RequestCounts::*reason) {
   }
   trace(TraceKind::fail, request, -1, -1);
   requests_.release(id);
-}
-
-std::optional<DataPlane::Pick> DataPlane::pick_queue(const Guest& guest, Operation op, int avoid_card,
-                                                     int avoid_queue) const {
-  // zcrypt_rsa_modexpo() (zcrypt_api.c): for_each_zcrypt_card, wgt = speed_rating[fc] (+ TRACK_AGAIN penalty);
-  // zcrypt_card_compare() against the preferred card (weights plus loads, ties to the lower total_request_count);
-  // if the card may win, each of its usable queues is compared with zcrypt_queue_compare() against the preferred
-  // queue. The load both get is `wgt` as it stands after the loop: the weight of the LAST card the loop weighed,
-  // not necessarily the chosen one's, a quirk that shapes how mixed card types share the load.
-  const auto op_index = index_of(op);
-  std::optional<Pick> best;
-  const CardView* best_view = nullptr;
-  double best_weight = 0; // pref_wgt: the preferred queue's weight with its penalties
-  double wgt = 0;
-  for (uint32_t v : guest.card_order) {
-    const CardView& view = guest.cards[v];
-    const double rating = cards_[view.card].type->weight[op_index];
-    if (rating <= 0)
-      continue; // the card does not do this operation (no speed rating)
-    wgt = rating;
-    const double cpen = static_cast<int>(view.card) == avoid_card ? kCardPenalty : 0;
-    if (best_view != nullptr) {
-      const double mine = wgt + cpen + view.load, theirs = best_weight + best_view->load;
-      if (mine > theirs || (mine == theirs && view.total_requests >= best_view->total_requests))
-        continue;
-    }
-    for (uint32_t q : view.queues) {
-      const ApQueue& queue = queues_[q];
-      if (!queue.selectable)
-        continue;
-      const double qpen = static_cast<int>(q) == avoid_queue ? kQueuePenalty : 0;
-      if (best) {
-        const ApQueue& pref = queues_[best->queue];
-        const double mine = wgt + cpen + qpen + queue.load, theirs = best_weight + pref.load;
-        if (mine > theirs || (mine == theirs && queue.total_requests >= pref.total_requests))
-          continue;
-      }
-      best = Pick{v, q, 0};
-      best_view = &view;
-      best_weight = wgt + cpen + qpen;
-    }
-  }
-  if (best)
-    best->weight = wgt;
-  return best;
 }
 
 void DataPlane::send_waiting(uint32_t q) {
@@ -388,11 +346,13 @@ void DataPlane::collect(RequestId id) {
   Guest& guest = guests_[request.guest];
   const double now = scheduler_.now();
   const double latency = now - request.arrival;
-  series_.completed(request.guest, now, latency);
+  // One bucket computation (a log) for the run's histogram and the time series' window, of the same geometry.
+  const std::size_t bucket = guest.result.latency.checked_bucket(latency);
+  series_.completed(request.guest, now, latency, bucket);
   --guest.in_flight;
   if (in_window(now)) {
     ++guest.result.requests.completed;
-    guest.result.latency.record(latency);
+    guest.result.latency.record_in(bucket, latency);
   }
   if (attribution_)
     attribution_->finish(request, ImpactAttribution::Outcome::completed, latency);
@@ -409,6 +369,7 @@ void DataPlane::collect(RequestId id) {
 void DataPlane::release_loads(const Request& request) {
   guests_[request.guest].cards[request.view].load -= request.weight;
   queues_[request.queue].load -= request.weight;
+  note_load_change(request.guest, request.view, request.queue);
 }
 
 // --- reconfiguration ------------------------------------------------------------------------------------------
@@ -468,7 +429,7 @@ void DataPlane::fail_queue(uint32_t q) {
   // The guest's next NQAP/DQAP on it fails: zcrypt marks the queue failed and sends nothing new there, but what
   // it had sent stays queued, waiting, until the bus scan removes the device (ap_queue_prepare_remove).
   ApQueue& queue = queues_[q];
-  queue.selectable = false;
+  set_selectable(queue, false);
   queue.ready = false;
   queue.bringup = ApQueue::Bringup::none;
   queue.reset_unnoticed = false;
@@ -488,7 +449,7 @@ void DataPlane::plug(uint32_t g, uint32_t q) {
   series_.advance(scheduler_.now());
   ++events_.plugs;
   queue.owner = static_cast<int>(g);
-  queue.selectable = false; // not before the guest noticed it
+  set_selectable(queue, false); // not before the guest noticed it
   queue.ready = false;
   queue.bringup = ApQueue::Bringup::none;
   note_change(g, q);
@@ -563,14 +524,14 @@ bool DataPlane::scan(uint32_t g) {
       // ap_queue_init_state() starts its bring-up.
       found = true;
       learn_queue(guest, q);
-      queue.selectable = true;
+      set_selectable(queue, true);
       start_bringup(g, q, true);
     } else if (!queue.selectable) {
       // Unplugged and plugged again between two scans: the device is still there, but its NQAP/DQAP failed
       // meanwhile (AP_DEV_STATE_ERROR). ap_scan_domains "handle other error states": flush its messages with
       // -EAGAIN, then ap_queue_init_state (RAPQ, RESET_WAIT, AQIC).
       found = true;
-      queue.selectable = true;
+      set_selectable(queue, true);
       flush_hung(queue, q);
       start_bringup(g, q, true);
     }
@@ -636,6 +597,10 @@ void DataPlane::learn_queue(Guest& guest, uint32_t q) {
     guest.card_order.push_back(v);
   std::vector<uint32_t>& list = guest.cards[v].queues;
   list.insert(std::lower_bound(list.begin(), list.end(), q), q); // zcrypt's list order: by APQN
+  ++guest.known_queues;
+  if (++queues_[q].listeners == 2)
+    ++shared_listings_;
+  ++epoch_;
 }
 
 void DataPlane::forget_queue(Guest& guest, uint32_t q) {
@@ -643,9 +608,14 @@ void DataPlane::forget_queue(Guest& guest, uint32_t q) {
   if (v < 0)
     return;
   std::vector<uint32_t>& list = guest.cards[static_cast<std::size_t>(v)].queues;
-  std::erase(list, q);
+  if (std::erase(list, q) == 0)
+    return;
+  --guest.known_queues;
+  if (queues_[q].listeners-- == 2)
+    --shared_listings_;
   if (list.empty()) // the card device goes with its last queue
     std::erase(guest.card_order, static_cast<uint32_t>(v));
+  ++epoch_;
 }
 
 void DataPlane::hw_reset(uint32_t q, double until) {
@@ -741,7 +711,7 @@ void DataPlane::set_guest_running(uint32_t g, bool running) {
       }
       return false;
     };
-    std::erase_if(queue.requestq, drop);
+    queue.requestq.erase_if(drop);
     std::erase_if(queue.hung, drop);
   }
 }

@@ -15,7 +15,9 @@
 #include "sim/event_scheduler.hpp"
 #include "sim/scenario/scenario.hpp"
 
+#include <array>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -85,14 +87,42 @@ public:
   std::vector<CardResult> card_results() const;
   const DataPlaneEvents& events() const { return events_; }
   std::size_t peak_in_flight() const { return peak_in_flight_; }
+  /** Tests: every pick by the kernel's full pass (the selection index must give the same answers). */
+  void set_indexed_picks(bool on) { indexed_picks_ = on; }
 
 private:
+  /** What zcrypt compares, lexicographically: a load, then the total_requests count that breaks ties. */
+  struct LoadKey {
+    double load;
+    uint64_t total;
+    bool operator<(const LoadKey& other) const {
+      return load < other.load || (load == other.load && total < other.total);
+    }
+  };
+  static constexpr LoadKey kNoKey{std::numeric_limits<double>::infinity(), std::numeric_limits<uint64_t>::max()};
+  /** A node of a card view's queue tournament: the position in the view's queue list (kNoQueue: none) and its key. */
+  struct QueueNode {
+    LoadKey key = kNoKey;
+    uint32_t position = std::numeric_limits<uint32_t>::max();
+  };
+
   /** A card as one guest sees it: zcrypt balances on this guest's own load only. */
   struct CardView {
     uint32_t card = 0;
     double load = 0;
     uint64_t total_requests = 0;
     std::vector<uint32_t> queues; ///< queues the guest knows on this card
+    /** The selection index (see pick_indexed): a tournament over `queues` whose nodes hold their range's first
+     *  selectable queue of least (load, total_requests), with that key; leaves from index `size/2`. */
+    std::vector<QueueNode> best;
+    uint32_t order = 0; ///< position in the guest's card_order
+  };
+
+  /** A node of a guest's card tournament: over its range of card_order, the least key of a card (its load) and the
+   *  least key of a card's best queue, taken separately; a card without a selectable queue counts as infinite. */
+  struct CardNode {
+    LoadKey card;
+    LoadKey queue;
   };
 
   /** What zcrypt's pick leaves: the card (as the guest sees it), the queue, and the weight charged to both loads. */
@@ -107,12 +137,12 @@ private:
     const GuestSpec* spec;
     std::unique_ptr<ArrivalProcess> arrivals;
     NamedStream arrival_rng;
-    NamedStream op_rng;
+    LazyStream op_rng;        ///< drawn only by a mix of several operations
     uint64_t request_key = 0; ///< with the request index, names the request's own stream
     uint64_t next_index = 0;
     std::optional<Arrival> next_arrival;
     bool running = true;
-    NamedStream reset_rng; ///< how long its RAPQs take
+    LazyStream reset_rng; ///< how long its RAPQs take
     std::vector<CardView> cards;
     std::vector<int> view_of_card;    ///< card index -> index in `cards`, -1 none
     std::vector<uint32_t> card_order; ///< zcrypt_card_list: cards with a known queue, in registration order
@@ -125,14 +155,42 @@ private:
     uint64_t in_flight = 0;               ///< issued, not yet collected or failed
     /** Queues an event made unusable for this guest, until they are usable again: an -ENODEV belongs to those. */
     std::vector<std::pair<uint32_t, int>> taken_by;
+    std::vector<CardNode> card_tree;     ///< the card tournament over card_order, leaves from index `size/2`
+    uint64_t index_epoch = ~uint64_t{0}; ///< the selection index is current while this equals epoch_
+    uint32_t known_queues = 0;           ///< in all its card views
+    std::array<double, kOperationCount> uniform_weight{}; ///< the rating every card gives op, 0 if they differ
     GuestResult result;
   };
 
   void on_arrival(uint32_t guest);
   void schedule_next_arrival(uint32_t guest);
-  /** zcrypt_rsa_modexpo() and friends: one pass over the cards and their queues, each compared (weight, penalties
-   *  and load) against the best so far; a retry penalizes the card (+1000) and the queue (+10000) it failed on. */
-  std::optional<Pick> pick_queue(const Guest& guest, Operation op, int avoid_card, int avoid_queue) const;
+  /** zcrypt_rsa_modexpo() and friends: the queue zcrypt's pass over the cards and their queues picks. */
+  std::optional<Pick> pick_queue(Guest& guest, Operation op, int avoid_card, int avoid_queue);
+  /** The pass itself, as the kernel runs it: each card and queue compared (weight, penalties and load) against the
+   *  best so far; a retry penalizes the card (+1000) and the queue (+10000) it failed on. */
+  std::optional<Pick> pick_by_scan(const Guest& guest, Operation op, int avoid_card, int avoid_queue) const;
+  /** The same answer from the guest's selection index, without looking at every card and queue: for a first attempt
+   *  (no penalties) on cards that all give the operation the same rating (sim/data_plane/queue_pick.cpp). */
+  std::optional<Pick> pick_indexed(Guest& guest, Operation op);
+  void rebuild_index(Guest& guest);
+  /** Queue q of the guest's view v changed load or count: its leaves and their ancestors follow. */
+  void update_index(uint32_t guest, uint32_t view, uint32_t queue);
+  void note_load_change(uint32_t guest, uint32_t view, uint32_t queue) {
+    if (index_current(guests_[guest]))
+      update_index(guest, view, queue);
+  }
+  void update_card_leaf(Guest& guest, uint32_t view);
+  /** The view's tournament leaf for its queue at `position`. */
+  QueueNode queue_leaf(const CardView& view, uint32_t position) const;
+  /** Recomputes the view's tournament node from its two children; returns whether it changed. */
+  bool update_view_node(CardView& view, std::size_t node) const;
+  /** Whether the guest's selection index may be used (and must be kept). */
+  bool index_current(const Guest& guest) const { return guest.index_epoch == epoch_ && shared_listings_ == 0; }
+  /** Which queues a guest may pick, or which it knows, changed: every selection index is rebuilt before use. */
+  void set_selectable(ApQueue& queue, bool selectable) {
+    queue.selectable = selectable;
+    ++epoch_;
+  }
   /** Gives a request to zcrypt: picks a queue and queues it there, or fails it. */
   void submit(RequestId id, int avoid_card, int avoid_queue);
   void fail(RequestId id, uint64_t RequestCounts::*reason);
@@ -183,6 +241,10 @@ private:
   std::vector<ApQueue> queues_;
   std::vector<std::vector<int>> queue_index_; ///< [adapter][domain] -> queue, -1 none
   std::vector<Guest> guests_;
+  uint64_t epoch_ = 0;           ///< bumped when selectable queues or the queues guests know change
+  uint32_t shared_listings_ = 0; ///< queues known to more than one guest (mid-reconfiguration): scans only
+  bool integral_weights_ = true; ///< every rating is a whole number, so loads add up exactly (pick_indexed)
+  bool indexed_picks_ = true;
   RequestPool requests_;
   std::size_t peak_in_flight_ = 0;
   std::size_t in_flight_limit_; ///< [limits] in_flight: an overloaded run stops there instead of eating the memory

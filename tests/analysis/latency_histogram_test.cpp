@@ -129,21 +129,62 @@ TEST(LatencyHistogram, MergeRejectsDifferentGeometry) {
 TEST(LatencyHistogram, MemoryIsIndependentOfSampleCount) {
   LatencyHistogram few;
   LatencyHistogram many;
-  const std::size_t bytes_before = many.memory_bytes();
+  const LatencyHistogram empty;
   for (int i = 0; i < 10; ++i)
     few.record(1e-4 * (i + 1));
   // A geometric sweep from below `lowest` to above `highest`, repeated: touches every bucket, cheaply.
   double x = 1e-10;
+  std::size_t after_first_sweep = 0;
   for (int i = 0; i < 10'000'000; ++i) {
     many.record(x);
-    x = x > 1e7 ? 1e-10 : x * 1.00002;
+    if (x > 1e7) {
+      x = 1e-10;
+      if (after_first_sweep == 0)
+        after_first_sweep = many.memory_bytes();
+    } else {
+      x *= 1.00002;
+    }
   }
   EXPECT_EQ(many.count(), 10'000'000u);
-  EXPECT_EQ(few.memory_bytes(), many.memory_bytes());
-  EXPECT_EQ(many.memory_bytes(), bytes_before);
+  ASSERT_GT(after_first_sweep, 0u);
+  EXPECT_EQ(many.memory_bytes(), after_first_sweep); // more samples over the same range: no more memory
   EXPECT_EQ(few.bucket_count(), many.bucket_count());
+  // Counters only for the buckets in use: none when empty, about 115 for one decade (plus a margin), all of them
+  // for the full sweep.
+  EXPECT_EQ(empty.memory_bytes(), sizeof(LatencyHistogram));
+  EXPECT_LT(few.memory_bytes(), sizeof(LatencyHistogram) + 200 * sizeof(uint64_t));
+  EXPECT_EQ(many.memory_bytes(), sizeof(LatencyHistogram) + many.bucket_count() * sizeof(uint64_t));
   // 1e-9..1e6 at 1%: about 1700 buckets, i.e. under 16 KiB whatever the run length.
   EXPECT_LT(many.memory_bytes(), 16u * 1024u);
+}
+
+TEST(LatencyHistogram, SparseCountersGiveTheSameFiguresAsTheWholeRange) {
+  // Values arriving in an order that widens the kept range downwards and upwards, merged and restored: every
+  // bucket count, quantile and the merge match a histogram that saw all values in ascending order.
+  LatencyHistogram drifting;
+  LatencyHistogram ascending;
+  std::vector<double> values;
+  for (int i = 0; i < 400; ++i)
+    values.push_back(1e-3 * std::pow(1.013, (i % 2 == 0 ? i : -i)));
+  values.push_back(0.0);
+  values.push_back(5e6);
+  for (double v : values)
+    drifting.record(v);
+  std::sort(values.begin(), values.end());
+  for (double v : values)
+    ascending.record(v);
+  EXPECT_EQ(drifting.bucket_counts(), ascending.bucket_counts());
+  for (double q : {0.001, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999})
+    EXPECT_EQ(drifting.quantile(q), ascending.quantile(q)) << q;
+  LatencyHistogram merged;
+  merged.merge(drifting);
+  merged.merge(ascending);
+  std::vector<uint64_t> doubled = ascending.bucket_counts();
+  for (uint64_t& c : doubled)
+    c *= 2;
+  EXPECT_EQ(merged.bucket_counts(), doubled);
+  EXPECT_EQ(merged.underflow_max(), 0.0);
+  EXPECT_EQ(merged.quantile(0.5), ascending.quantile(0.5));
 }
 
 TEST(LatencyHistogram, EmptyHistogramReportsZeros) {
@@ -213,9 +254,9 @@ TEST(LatencyHistogram, ExtremeQuantilesAreExactMinAndMax) {
 
 TEST(LatencyHistogram, ClearForgetsSamplesButKeepsGeometry) {
   LatencyHistogram histogram(1e-6, 10.0, 0.02);
-  const std::size_t bytes = histogram.memory_bytes();
   histogram.record(1.0);
   histogram.record(0.0);
+  const std::size_t bytes = histogram.memory_bytes();
   histogram.clear();
   EXPECT_EQ(histogram.count(), 0u);
   EXPECT_EQ(histogram.quantile(0.5), 0.0);

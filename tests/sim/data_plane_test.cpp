@@ -275,5 +275,73 @@ arrival = { process = "poisson", rate = "150/s" }
   EXPECT_EQ(outputs[0], outputs[1]);
 }
 
+// zcrypt's queue selection by the index (sim/data_plane/queue_pick.cpp) against the kernel's full pass: every
+// request event the same, through reconfiguration (queues plugged and unplugged, resets, a card failing and coming
+// back: retries with penalties, queues known to two guests), cards of two types (operations rated alike or not),
+// guests on many cards and many queues per card.
+TEST(DataPlane, SelectionIndexPicksAsTheKernelsPass) {
+  const std::string fleet = R"(
+[run]
+horizon = "4s"
+seed = 5
+[[cards]]
+ids = "0x00-0x05"
+type = "CEX8A"
+domains = "0x00-0x0d"
+[[cards]]
+ids = "0x06-0x07"
+type = "CEX8C"
+domains = "0x00-0x0d"
+[[guests]]
+name = "wide-{i}"
+count = 4
+adapters = "0x00-0x05"
+domains = "{3*i}-{3*i+2}"
+arrival = { process = "poisson", rate = "6k/s" }
+ops = { rsa_crt_2k = 0.6, rsa_me_2k = 0.3, rsa_crt_4k = 0.1 }
+[[guests]]
+name = "mixed"
+adapters = "0x00-0x07"
+domains = "0x0c-0x0d"
+arrival = { process = "poisson", rate = "6k/s" }
+[[reconfig.timeline]]
+name = "card-fails"
+at = "1s"
+op = "card_offline"
+adapter = "0x02"
+[[reconfig.timeline]]
+name = "card-repaired"
+at = "2.5s"
+op = "card_online"
+adapter = "0x02"
+)";
+  auto trace_of = [](std::function<Scenario()> make, bool scan) {
+    return [make, scan] {
+      RunOptions options;
+      std::ostringstream out;
+      out.precision(17);
+      options.trace = [&out](const TraceEvent& e) {
+        out << e.time << ' ' << trace_kind_name(e.kind) << ' ' << e.guest << ' ' << e.request << ' ' << e.adapter << ' '
+            << e.domain << '\n';
+      };
+      options.scan_picks = scan;
+      const RunResult result = simulate(make(), options);
+      out << result.guests.size();
+      return out.str();
+    };
+  };
+  auto from_text = [fleet] { return scenario_from(fleet); };
+  auto storm = [] {
+    return load_scenario(std::string(APQSIM_SOURCE_DIR) + "/configs/seed/random-storm.toml",
+                         {{"run.horizon", "\"3s\""}, {"run.warmup", "\"0s\""}});
+  };
+  const auto outputs = run_in_children(
+      {trace_of(from_text, false), trace_of(from_text, true), trace_of(storm, false), trace_of(storm, true)}, 2);
+  EXPECT_GT(outputs[0].size(), 100000u);
+  EXPECT_TRUE(outputs[0] == outputs[1]) << "the index and the pass disagree on the fleet";
+  EXPECT_GT(outputs[2].size(), 100000u);
+  EXPECT_TRUE(outputs[2] == outputs[3]) << "the index and the pass disagree on the storm";
+}
+
 } // namespace
 } // namespace apq

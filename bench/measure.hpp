@@ -1,0 +1,36 @@
+#pragma once
+// What the benchmarks measure in their forked children: CPU time (steadier than wall time on a machine shared with
+// other work) and resident memory.
+
+#include <cstdint>
+#include <ctime>
+#include <fstream>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace apq::bench {
+
+/** CPU seconds this process has used so far. */
+inline double cpu_seconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+/** The peak resident set size of this process, MiB. */
+inline double peak_rss_mib() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
+}
+
+/** The resident set size of this process now, MiB. */
+inline double current_rss_mib() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0;
+  uint64_t resident = 0;
+  statm >> size >> resident;
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+} // namespace apq::bench
