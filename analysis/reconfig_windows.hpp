@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace apq {
@@ -98,7 +98,8 @@ public:
 
 private:
   SetId intern(std::vector<int> members) {
-    std::sort(members.begin(), members.end());
+    if (!std::is_sorted(members.begin(), members.end())) // open_ is, events opening in number order
+      std::sort(members.begin(), members.end());
     const auto [it, added] = ids_.emplace(members, static_cast<SetId>(sets_.size()));
     if (added)
       sets_.push_back(std::move(members));
@@ -111,7 +112,17 @@ private:
   SetId current_ = kNone;
   double next_expiry_ = std::numeric_limits<double>::infinity();
   std::vector<std::vector<int>> sets_; ///< set id -> sorted events; [0] is the empty set
-  std::map<std::vector<int>, SetId> ids_{{{}, kNone}};
+  struct MembersHash {
+    std::size_t operator()(const std::vector<int>& members) const {
+      uint64_t h = 0xcbf29ce484222325ULL; // FNV-1a over the members
+      for (int m : members)
+        h = (h ^ static_cast<uint32_t>(m)) * 0x100000001b3ULL;
+      return static_cast<std::size_t>(h);
+    }
+  };
+  // Hashed, not ordered: under a storm thousands of windows overlap, and comparing such sets along a tree's path
+  // cost more than the whole simulation.
+  std::unordered_map<std::vector<int>, SetId, MembersHash> ids_{{{}, kNone}};
 };
 
 } // namespace apq
