@@ -251,13 +251,5 @@ int run(const Options& options) {
 } // namespace apq
 
 int main(int argc, char** argv) {
-  try {
-    return apq::run(apq::parse_options(argc, argv));
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "bench_dataplane: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_dataplane: %s\n", e.what());
-    return 1;
-  }
+  return apq::bench::bench_main("bench_dataplane", [&] { return apq::run(apq::parse_options(argc, argv)); });
 }

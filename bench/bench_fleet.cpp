@@ -150,7 +150,7 @@ int run(bool perf) {
 } // namespace apq
 
 int main(int argc, char** argv) {
-  try {
+  return apq::bench::bench_main("bench_fleet", [&] {
     bool perf = true;
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -160,11 +160,5 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("unknown argument '" + arg + "'; usage: bench_fleet [--mode test|perf]");
     }
     return apq::run(perf);
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "bench_fleet: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_fleet: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -6,6 +6,7 @@
 //
 // Each run is a forked child (one SimGrid engine per process); CPU time is the child's own, around simulate().
 
+#include "bench/measure.hpp"
 #include "sim/fork_runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/simulation.hpp"
@@ -175,13 +176,5 @@ int run(const Options& options) {
 } // namespace apq
 
 int main(int argc, char** argv) {
-  try {
-    return apq::run(apq::parse_options(argc, argv));
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "bench_storm: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_storm: %s\n", e.what());
-    return 1;
-  }
+  return apq::bench::bench_main("bench_storm", [&] { return apq::run(apq::parse_options(argc, argv)); });
 }

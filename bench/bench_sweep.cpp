@@ -16,6 +16,7 @@
 // The parent never creates a SimGrid engine (only children simulate), as in the real machinery; each measurement
 // runs in a forked child of its own, so that none inherits the heap the previous ones left behind.
 
+#include "bench/measure.hpp"
 #include "sim/experiment/design.hpp"
 #include "sim/experiment/experiment.hpp"
 #include "sim/experiment/sweep.hpp"
@@ -516,13 +517,5 @@ int run(const Options& options) {
 } // namespace apq
 
 int main(int argc, char** argv) {
-  try {
-    return apq::run(apq::parse_options(argc, argv));
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "bench_sweep: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_sweep: %s\n", e.what());
-    return 1;
-  }
+  return apq::bench::bench_main("bench_sweep", [&] { return apq::run(apq::parse_options(argc, argv)); });
 }

@@ -3,8 +3,11 @@
 // other work) and resident memory.
 
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
+#include <exception>
 #include <fstream>
+#include <stdexcept>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,6 +34,21 @@ inline double current_rss_mib() {
   uint64_t resident = 0;
   statm >> size >> resident;
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+/** A benchmark's main around `body`: a failure is printed after the benchmark's name, exit 2 for bad arguments
+ *  (std::invalid_argument), 1 for anything else. */
+template <class Body>
+int bench_main(const char* name, Body body) {
+  try {
+    return body();
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
 }
 
 } // namespace apq::bench
