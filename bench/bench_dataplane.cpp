@@ -181,10 +181,7 @@ Options parse_options(int argc, char** argv) {
     if ((arg == "--mode" || arg == "--sizes") && i + 1 >= argc)
       throw std::invalid_argument(arg + " needs a value");
     if (arg == "--mode") {
-      const std::string mode = argv[++i];
-      if (mode != "test" && mode != "perf")
-        throw std::invalid_argument("--mode: expected test or perf, got '" + mode + "'");
-      options.perf = mode == "perf";
+      options.perf = bench::perf_mode(argv[++i]);
     } else if (arg == "--sizes") {
       options.sizes = parse_sizes(argv[++i]);
       sizes_given = true;

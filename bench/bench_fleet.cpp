@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
     bool perf = true;
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
-      if (arg == "--mode" && i + 1 < argc && (std::string(argv[i + 1]) == "test" || std::string(argv[i + 1]) == "perf"))
-        perf = std::string(argv[++i]) == "perf";
+      if (arg == "--mode" && i + 1 < argc)
+        perf = apq::bench::perf_mode(argv[++i]);
       else
         throw std::invalid_argument("unknown argument '" + arg + "'; usage: bench_fleet [--mode test|perf]");
     }

@@ -463,10 +463,7 @@ Options parse_options(int argc, char** argv) {
     if (arg == "--mode" && i + 1 >= argc)
       throw std::invalid_argument(arg + " needs a value");
     if (arg == "--mode") {
-      const std::string mode = argv[++i];
-      if (mode != "test" && mode != "perf")
-        throw std::invalid_argument("--mode: expected test or perf, got '" + mode + "'");
-      options.perf = mode == "perf";
+      options.perf = bench::perf_mode(argv[++i]);
     } else {
       throw std::invalid_argument("unknown argument '" + arg + "'; usage: bench_sweep [--mode test|perf]");
     }

@@ -8,6 +8,7 @@
 #include <exception>
 #include <fstream>
 #include <stdexcept>
+#include <string>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -34,6 +35,13 @@ inline double current_rss_mib() {
   uint64_t resident = 0;
   statm >> size >> resident;
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+/** The value of --mode: true for perf, false for test; anything else is a bad argument. */
+inline bool perf_mode(const std::string& value) {
+  if (value != "test" && value != "perf")
+    throw std::invalid_argument("--mode: expected test or perf, got '" + value + "'");
+  return value == "perf";
 }
 
 /** A benchmark's main around `body`: a failure is printed after the benchmark's name, exit 2 for bad arguments
